@@ -1,0 +1,68 @@
+package logql
+
+import (
+	"context"
+
+	"github.com/jetlog/jetlog/logql/syntax"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// Direction orders log results.
+type Direction int
+
+const (
+	Backward Direction = iota // newest first (Loki's default)
+	Forward
+)
+
+// SelectParams asks storage for the raw entries of one tenant.
+type SelectParams struct {
+	Tenant string
+	// Start and End bound entry timestamps in Unix nanoseconds: Start <= ts < End.
+	Start, End int64
+	Matchers   []*labels.Matcher
+	// LineFilters are the query's leading line filters. Storage MAY use them to skip data
+	// that cannot match (bloom filters, a scan-time check) and MAY return entries that do not
+	// match them: the engine applies the whole pipeline again.
+	LineFilters []syntax.LineFilter
+	// Direction and Limit are hints for log queries: with Limit > 0 the engine needs only the
+	// Limit entries first in Direction after the pipeline, so storage may read in that order
+	// and stop early through the iterator being closed.
+	Direction Direction
+	Limit     int
+}
+
+// RawEntry is one stored log entry.
+type RawEntry struct {
+	Timestamp int64 // Unix nanoseconds
+	Line      []byte
+	// Metadata is the entry's structured metadata, sorted by name.
+	Metadata labels.Labels
+}
+
+// Batch is a run of entries of one stream, ascending by timestamp.
+type Batch struct {
+	Labels  labels.Labels // the stream's labels (without structured metadata)
+	Hash    uint64        // Labels.Hash()
+	Entries []RawEntry
+}
+
+// BatchIterator walks batches. Contract:
+//   - At's batch (and the bytes of its lines) is valid only until the next call to Next;
+//     callers copy what they keep.
+//   - Across the whole walk every stored entry matching the params appears exactly once:
+//     exact duplicates (same stream, timestamp and line) are returned once.
+//   - Batches of different streams may interleave; batches of one stream need not be in time
+//     order relative to each other.
+//   - Close may be called at any time and releases all resources.
+type BatchIterator interface {
+	Next() bool
+	At() *Batch
+	Err() error
+	Close() error
+}
+
+// Querier is what the engine needs from storage.
+type Querier interface {
+	SelectLogs(ctx context.Context, p SelectParams) (BatchIterator, error)
+}

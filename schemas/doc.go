@@ -1,0 +1,28 @@
+// Package schemas defines every format jetlog writes that another process reads: the NATS
+// subjects, headers and payload of log batches on the bus, and the layout of objects in the
+// object store (data objects, index segments, checkpoints and flush intents). It sits at the
+// bottom of the dependency graph: services agree with each other only through this package.
+//
+// # Bus
+//
+// Log batches travel on JetStream subjects
+//
+//	logs.<tenant-token>.<partition>
+//
+// where tenant-token is TenantToken(tenant) (the tenant ID with every byte outside
+// [A-Za-z0-9_-] written as =XX, so that '.', '*', '>' and '/' can never form a different
+// subject or key) and partition is Partition(tenant, labels, P), a number in [0, P).
+// One stream always lands in one partition.
+//
+// A message's payload is a Loki logproto PushRequest (github.com/grafana/loki/pkg/push,
+// gogo-protobuf binary, not compressed: JetStream compresses its store) holding streams of
+// one tenant and one partition. Stream label strings are canonical (sorted, Loki syntax,
+// validated) so consumers do not re-validate. Headers:
+//
+//	Nats-Msg-Id     content hash: a retried push is stored once within the duplicate window
+//	Jetlog-Tenant   the tenant ID, unescaped
+//	Jetlog-Format   "loki-push-v1"
+//
+// An outside NATS subscriber consumes tenant t live with a subscription on
+// "logs.<TenantToken(t)>.*" and decodes each message with DecodeBatch.
+package schemas
