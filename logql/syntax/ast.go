@@ -43,12 +43,12 @@ type Stage interface {
 type LineFilterOp int
 
 const (
-	LineContains       LineFilterOp = iota // |=
-	LineNotContains                        // !=
-	LineMatchRegexp                        // |~
-	LineNotMatchRegexp                     // !~
-	LineMatchPattern                       // |>
-	LineNotMatchPattern                    // !>
+	LineContains        LineFilterOp = iota // |=
+	LineNotContains                         // !=
+	LineMatchRegexp                         // |~
+	LineNotMatchRegexp                      // !~
+	LineMatchPattern                        // |>
+	LineNotMatchPattern                     // !>
 )
 
 // LineFilter is one filter with its alternatives: |= "a" or "b" has Values ["a", "b"].
@@ -290,9 +290,9 @@ const (
 type Cardinality int
 
 const (
-	OneToOne Cardinality = iota
-	ManyToOne            // group_left
-	OneToMany            // group_right
+	OneToOne  Cardinality = iota
+	ManyToOne             // group_left
+	OneToMany             // group_right
 )
 
 // VectorMatching is on(...)/ignoring(...) with group_left/group_right(...).
