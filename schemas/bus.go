@@ -154,3 +154,20 @@ func DecodeBatch(payload []byte) (*push.PushRequest, error) {
 	}
 	return &req, nil
 }
+
+// Message is one bus message ready to publish: the gateway builds it, package bus sends it.
+type Message struct {
+	Subject   string
+	MsgID     string
+	Tenant    string
+	Partition int
+	Payload   []byte
+}
+
+// TailMessage is one message read back from the bus by sequence (querier tail reads).
+// Payload decodes with DecodeBatch.
+type TailMessage struct {
+	Seq       uint64
+	Partition int
+	Payload   []byte
+}
