@@ -241,7 +241,11 @@ func (e *LogRangeExpr) String() string {
 		b.WriteByte(' ')
 		b.WriteString(e.Unwrap.String())
 	}
-	b.WriteString(" [")
+	// A bare selector keeps its range glued to it, as Loki prints it: {a="b"}[5m].
+	if len(e.Left.Pipeline) > 0 || e.Unwrap != nil {
+		b.WriteByte(' ')
+	}
+	b.WriteByte('[')
 	b.WriteString(FormatDuration(e.Interval))
 	b.WriteByte(']')
 	if e.Offset != 0 {

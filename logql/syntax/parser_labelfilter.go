@@ -1,0 +1,171 @@
+package syntax
+
+// Label filter grammar, loosest first:
+//
+//	or  := and { "or" and }
+//	and := primary { ("and" | "," | <nothing>) primary }
+//	primary := "(" or ")" | name op value
+//
+// "and" binds tighter than "or", as in Loki. Keywords and commas are consumed only when a
+// label filter follows them, so that `| a="b" or vector(0)`-like continuations and the
+// commas of enclosing calls are left to the caller.
+
+func isLabelFilterOp(k tokKind) bool {
+	switch k {
+	case tokEq, tokNeq, tokRe, tokNre, tokCmpEq, tokGt, tokGte, tokLt, tokLte:
+		return true
+	}
+	return false
+}
+
+// startsLabelFilter reports whether the token n ahead begins a label filter.
+func (p *parser) startsLabelFilter(n int) bool {
+	t := p.peekN(n)
+	if t.kind == tokLParen {
+		return true
+	}
+	return t.kind == tokIdent && isLabelFilterOp(p.peekN(n+1).kind)
+}
+
+func (p *parser) parseLabelFilterOr() (LabelFilter, error) {
+	left, err := p.parseLabelFilterAnd()
+	if err != nil {
+		return nil, err
+	}
+	for p.peek().is("or") && p.startsLabelFilter(1) {
+		p.next()
+		right, err := p.parseLabelFilterAnd()
+		if err != nil {
+			return nil, err
+		}
+		left = &BinaryLabelFilter{And: false, Left: left, Right: right}
+	}
+	return left, nil
+}
+
+func (p *parser) parseLabelFilterAnd() (LabelFilter, error) {
+	left, err := p.parseLabelFilterPrimary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		t := p.peek()
+		switch {
+		case (t.is("and") || t.kind == tokComma) && p.startsLabelFilter(1):
+			p.next()
+		case t.kind == tokIdent && isLabelFilterOp(p.peekN(1).kind):
+			// juxtaposition: | a="b" c="d"
+		default:
+			return left, nil
+		}
+		right, err := p.parseLabelFilterPrimary()
+		if err != nil {
+			return nil, err
+		}
+		left = &BinaryLabelFilter{And: true, Left: left, Right: right}
+	}
+}
+
+var cmpOps = map[tokKind]CmpOp{
+	tokEq: CmpEq, tokCmpEq: CmpEq, tokNeq: CmpNe, tokGt: CmpGt, tokGte: CmpGe, tokLt: CmpLt, tokLte: CmpLe,
+}
+
+func (p *parser) parseLabelFilterPrimary() (LabelFilter, error) {
+	t := p.peek()
+	if t.kind == tokLParen {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer p.leave()
+		p.next()
+		f, err := p.parseLabelFilterOr()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tokRParen); err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	name, err := p.expect(tokIdent, "IDENTIFIER", "(")
+	if err != nil {
+		return nil, err
+	}
+	opTok := p.next()
+	if !isLabelFilterOp(opTok.kind) {
+		return nil, p.unexpected(opTok, "=", "!=", "=~", "!~", "==", ">", ">=", "<", "<=")
+	}
+	v := p.peek()
+	// String matchers: = != =~ !~ "value".
+	if mt, ok := matchOps[opTok.kind]; ok && v.kind == tokString {
+		p.next()
+		m, err := newMatcher(mt, name.text, v.val)
+		if err != nil {
+			return nil, err
+		}
+		return &StringLabelFilter{Matcher: m}, nil
+	}
+	if opTok.kind == tokRe || opTok.kind == tokNre {
+		return nil, p.unexpected(v, "STRING")
+	}
+	// name = ip("cidr"), name != ip("cidr").
+	if (opTok.kind == tokEq || opTok.kind == tokNeq) && v.is("ip") && p.peekN(1).kind == tokLParen {
+		p.next()
+		p.next()
+		s, err := p.expect(tokString)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tokRParen); err != nil {
+			return nil, err
+		}
+		if err := validateIP(s.val); err != nil {
+			return nil, err
+		}
+		return &IPLabelFilter{Name: name.text, Negate: opTok.kind == tokNeq, CIDR: s.val}, nil
+	}
+	return p.parseNumericLabelFilter(name.text, cmpOps[opTok.kind])
+}
+
+// parseNumericLabelFilter reads the right-hand side of a numeric, duration or byte-size
+// comparison, with an optional sign.
+func (p *parser) parseNumericLabelFilter(name string, op CmpOp) (LabelFilter, error) {
+	sign := ""
+	if k := p.peek().kind; k == tokSub || k == tokAdd {
+		switch p.peekN(1).kind {
+		case tokNumber, tokDuration, tokBytes:
+			sign = p.next().text
+		}
+	}
+	v := p.next()
+	f := &NumericLabelFilter{Name: name, Op: op, Raw: sign + v.text}
+	switch v.kind {
+	case tokNumber:
+		n, err := parseNumber(v.text)
+		if err != nil {
+			return nil, &ParseError{Msg: err.Error(), Line: v.line, Col: v.col}
+		}
+		f.Kind, f.Value = NumberKind, n
+	case tokDuration:
+		d, err := parseLabelDuration(v.text)
+		if err != nil {
+			return nil, &ParseError{Msg: err.Error(), Line: v.line, Col: v.col}
+		}
+		f.Kind, f.Value = DurationKind, d.Seconds()
+	case tokBytes:
+		b, err := ParseBytes(v.text)
+		if err != nil {
+			return nil, &ParseError{Msg: err.Error(), Line: v.line, Col: v.col}
+		}
+		f.Kind, f.Value = BytesKind, b
+	default:
+		if op == CmpEq || op == CmpNe {
+			return nil, p.unexpected(v, "STRING", "NUMBER", "DURATION", "BYTES")
+		}
+		return nil, p.unexpected(v, "NUMBER", "DURATION", "BYTES")
+	}
+	if sign == "-" {
+		f.Value = -f.Value
+	}
+	return f, nil
+}

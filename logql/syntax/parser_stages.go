@@ -1,0 +1,235 @@
+package syntax
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+var stageKeywords = map[string]bool{
+	"json": true, "logfmt": true, "regexp": true, "pattern": true, "unpack": true,
+	"line_format": true, "label_format": true, "drop": true, "keep": true, "decolorize": true,
+}
+
+// parseStage reads what follows a `|`: a parser, a formatter, drop/keep, decolorize or a
+// label filter. A keyword followed by a comparison (| json="x") is a label filter on a
+// label of that name.
+func (p *parser) parseStage() (Stage, error) {
+	t := p.peek()
+	kw := strings.ToLower(t.text)
+	if t.kind != tokIdent || !stageKeywords[kw] || isLabelFilterOp(p.peekN(1).kind) {
+		f, err := p.parseLabelFilterOr()
+		if err != nil {
+			return nil, err
+		}
+		return &LabelFilterStage{Filter: f}, nil
+	}
+	p.next()
+	switch kw {
+	case "json":
+		xs, err := p.parseExtractions()
+		return &ParserStage{Kind: ParserJSON, Extractions: xs}, err
+	case "logfmt":
+		s := &ParserStage{Kind: ParserLogfmt}
+		for p.peek().kind == tokFlag {
+			switch p.next().val {
+			case "--strict":
+				s.Strict = true
+			case "--keep-empty":
+				s.KeepEmpty = true
+			}
+		}
+		var err error
+		s.Extractions, err = p.parseExtractions()
+		return s, err
+	case "regexp":
+		s, err := p.expect(tokString)
+		if err != nil {
+			return nil, err
+		}
+		if err := validateRegexpParser(s.val); err != nil {
+			return nil, err
+		}
+		return &ParserStage{Kind: ParserRegexp, Param: s.val}, nil
+	case "pattern":
+		s, err := p.expect(tokString)
+		if err != nil {
+			return nil, err
+		}
+		if err := validatePattern(s.val); err != nil {
+			return nil, err
+		}
+		return &ParserStage{Kind: ParserPattern, Param: s.val}, nil
+	case "unpack":
+		return &ParserStage{Kind: ParserUnpack}, nil
+	case "decolorize":
+		return &DecolorizeStage{}, nil
+	case "line_format":
+		s, err := p.expect(tokString)
+		if err != nil {
+			return nil, err
+		}
+		return &LineFormatStage{Template: s.val}, nil
+	case "label_format":
+		return p.parseLabelFormat()
+	case "drop":
+		ls, err := p.parseLabelSels()
+		return &DropStage{Labels: ls}, err
+	case "keep":
+		ls, err := p.parseLabelSels()
+		return &KeepStage{Labels: ls}, err
+	}
+	return nil, p.unexpected(t)
+}
+
+// parseExtractions reads the optional parameters of json and logfmt: a="expr", b, ...
+func (p *parser) parseExtractions() ([]LabelExtraction, error) {
+	var xs []LabelExtraction
+	if p.peek().kind != tokIdent {
+		return nil, nil
+	}
+	for {
+		name, err := p.expect(tokIdent)
+		if err != nil {
+			return nil, err
+		}
+		x := LabelExtraction{Label: name.text, Expr: name.text}
+		if p.peek().kind == tokEq {
+			p.next()
+			s, err := p.expect(tokString)
+			if err != nil {
+				return nil, err
+			}
+			if s.val == "" {
+				return nil, &ParseError{Msg: fmt.Sprintf("empty expression for label %q", name.text), Line: s.line, Col: s.col}
+			}
+			x.Expr = s.val
+		}
+		xs = append(xs, x)
+		if p.peek().kind != tokComma {
+			return xs, nil
+		}
+		p.next()
+	}
+}
+
+// parseLabelFormat reads dst=src (rename) or dst="template", comma separated.
+func (p *parser) parseLabelFormat() (Stage, error) {
+	s := &LabelFormatStage{}
+	seen := map[string]bool{}
+	for {
+		dst, err := p.expect(tokIdent)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tokEq); err != nil {
+			return nil, err
+		}
+		v := p.next()
+		op := LabelFmt{Dst: dst.text}
+		switch v.kind {
+		case tokIdent:
+			op.Rename, op.Value = true, v.text
+		case tokString:
+			op.Value = v.val
+		default:
+			return nil, p.unexpected(v, "IDENTIFIER", "STRING")
+		}
+		if seen[op.Dst] {
+			return nil, newParseError("multiple label name '%s' found", op.Dst)
+		}
+		seen[op.Dst] = true
+		s.Ops = append(s.Ops, op)
+		if p.peek().kind != tokComma {
+			return s, nil
+		}
+		p.next()
+	}
+}
+
+// parseLabelSels reads the arguments of drop and keep: name or name op "value", comma
+// separated.
+func (p *parser) parseLabelSels() ([]LabelSel, error) {
+	var ls []LabelSel
+	for {
+		if _, ok := matchOps[p.peekN(1).kind]; ok && p.peekN(2).kind == tokString {
+			m, err := p.parseMatcher()
+			if err != nil {
+				return nil, err
+			}
+			ls = append(ls, LabelSel{Name: m.Name, Matcher: m})
+		} else {
+			name, err := p.expect(tokIdent)
+			if err != nil {
+				return nil, err
+			}
+			ls = append(ls, LabelSel{Name: name.text})
+		}
+		if p.peek().kind != tokComma {
+			return ls, nil
+		}
+		p.next()
+	}
+}
+
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// validateRegexpParser requires a valid RE2 expression with at least one named group, each
+// a valid label name, as Loki's regexp parser does.
+func validateRegexpParser(re string) error {
+	r, err := regexp.Compile(re)
+	if err != nil {
+		return newParseError("invalid regexp %q: %s", re, err.Error())
+	}
+	named := 0
+	for _, n := range r.SubexpNames() {
+		if n == "" {
+			continue
+		}
+		if !labelNameRE.MatchString(n) {
+			return newParseError("invalid extracted label name '%s'", n)
+		}
+		named++
+	}
+	if named == 0 {
+		return newParseError("at least one named capture must be supplied")
+	}
+	return nil
+}
+
+// validatePattern checks a pattern parser expression: literals and <name> captures (<_>
+// captures without a name), at least one named capture, no two captures side by side and
+// no name twice.
+func validatePattern(pat string) error {
+	names := map[string]bool{}
+	named := 0
+	lastWasCapture := false
+	for i := 0; i < len(pat); {
+		if pat[i] == '<' {
+			if end := strings.IndexByte(pat[i:], '>'); end > 1 {
+				name := pat[i+1 : i+end]
+				if name == "_" || labelNameRE.MatchString(name) {
+					if lastWasCapture {
+						return newParseError("invalid pattern %q: consecutive capture found", pat)
+					}
+					if name != "_" {
+						if names[name] {
+							return newParseError("invalid pattern %q: duplicate capture name (%s) found", pat, name)
+						}
+						names[name] = true
+						named++
+					}
+					lastWasCapture = true
+					i += end + 1
+					continue
+				}
+			}
+		}
+		lastWasCapture = false
+		i++
+	}
+	if named == 0 {
+		return newParseError("invalid pattern %q: at least one capture is required", pat)
+	}
+	return nil
+}
