@@ -249,7 +249,7 @@ func (l *lexer) lexString(line, col int) (token, error) {
 	}
 	val, err := strconv.Unquote(text)
 	if err != nil {
-		return token{}, l.errAt(line, col, "invalid string "+text+": "+err.Error())
+		return token{}, l.errAt(line, col, err.Error())
 	}
 	l.advance(i + 1 - start)
 	return token{kind: tokString, text: text, val: val, line: line, col: col}, nil

@@ -72,6 +72,13 @@ func (p *parser) parseMatcher() (*labels.Matcher, error) {
 }
 
 func newMatcher(mt labels.MatchType, name, value string) (*labels.Matcher, error) {
+	if mt == labels.MatchRegexp || mt == labels.MatchNotRegexp {
+		// Compile the expression as written first, so the error quotes the user's text
+		// rather than the anchored form the matcher builds.
+		if _, err := regexp.Compile(value); err != nil {
+			return nil, newParseError("%s", err.Error())
+		}
+	}
 	m, err := labels.NewMatcher(mt, name, value)
 	if err != nil {
 		return nil, newParseError("%s", err.Error())
