@@ -8,8 +8,8 @@ import (
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-func eq(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchEqual, n, v) }
-func re(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchRegexp, n, v) }
+func eq(n, v string) *labels.Matcher            { return labels.MustNewMatcher(labels.MatchEqual, n, v) }
+func re(n, v string) *labels.Matcher            { return labels.MustNewMatcher(labels.MatchRegexp, n, v) }
 func ms(m ...*labels.Matcher) []*labels.Matcher { return m }
 func sel(m ...*labels.Matcher) *LogSelectorExpr { return &LogSelectorExpr{Matchers: m} }
 func pipe(s *LogSelectorExpr, st ...Stage) *LogSelectorExpr {
@@ -17,9 +17,11 @@ func pipe(s *LogSelectorExpr, st ...Stage) *LogSelectorExpr {
 	return s
 }
 func strF(m *labels.Matcher) *StringLabelFilter { return &StringLabelFilter{Matcher: m} }
-func and(l, r LabelFilter) *BinaryLabelFilter  { return &BinaryLabelFilter{And: true, Left: l, Right: r} }
-func or(l, r LabelFilter) *BinaryLabelFilter   { return &BinaryLabelFilter{Left: l, Right: r} }
-func fp(f float64) *float64                    { return &f }
+func and(l, r LabelFilter) *BinaryLabelFilter {
+	return &BinaryLabelFilter{And: true, Left: l, Right: r}
+}
+func or(l, r LabelFilter) *BinaryLabelFilter { return &BinaryLabelFilter{Left: l, Right: r} }
+func fp(f float64) *float64                  { return &f }
 func rng(s *LogSelectorExpr, d time.Duration) *LogRangeExpr {
 	return &LogRangeExpr{Left: s, Interval: d}
 }
