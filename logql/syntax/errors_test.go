@@ -1,0 +1,116 @@
+package syntax
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		e, err := ParseExpr(in)
+		if err == nil {
+			t.Fatalf("ParseExpr(%q) = %s, want error %s", in, e, want)
+		}
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Fatalf("ParseExpr(%q) error %T is not a *ParseError", in, err)
+		}
+		if err.Error() != want {
+			t.Fatalf("ParseExpr(%q) error\n got %s\nwant %s", in, err, want)
+		}
+	}
+	empty := "parse error : " + errEmptyCompatible
+
+	// Pinned by the conformance kit (answers.json from Loki 3.7).
+	f(`{app="api"`, "parse error at line 1, col 11: syntax error: unexpected $end, expecting } or ,")
+	f(`{app=""}`, `parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will`)
+
+	// Empty-compatible selectors, anywhere in the query.
+	f(`{}`, empty)
+	f(`{a!="x"}`, empty)
+	f(`{a=~".*", b!~"y"}`, empty)
+	f(`sum(rate({a="b"}[1m])) / sum(rate({a=~".*"}[1m]))`, empty)
+
+	// Syntax errors with positions, yacc style.
+	f(`unk({ foo !~ "bar" }[5m])`, "parse error at line 1, col 1: syntax error: unexpected IDENTIFIER")
+	f(`label_replace(rate({ foo !~ "bar" }[5m]),"")`, "parse error at line 1, col 44: syntax error: unexpected ), expecting ,")
+	f(`{a="b"} | unwrap x`, "parse error at line 1, col 11: syntax error: unexpected unwrap")
+	f(`{a="b"}[5m]`, "parse error at line 1, col 8: syntax error: unexpected RANGE")
+	f(`sum({a="b"})`, "parse error at line 1, col 12: syntax error: unexpected )")
+	f(`{a="b" | json`, "parse error at line 1, col 8: syntax error: unexpected |, expecting } or ,")
+	f(`{a}`, "parse error at line 1, col 3: syntax error: unexpected }, expecting = or != or =~ or !~")
+	f(`{a=b}`, "parse error at line 1, col 4: syntax error: unexpected IDENTIFIER, expecting STRING")
+	f(`{a="b"} |= `, "parse error at line 1, col 12: syntax error: unexpected $end, expecting STRING or ip")
+	f(`{a="b"} | json |`, "parse error at line 1, col 17: syntax error: unexpected $end, expecting IDENTIFIER or (")
+	f(`{a="b"} | x > "y"`, "parse error at line 1, col 15: syntax error: unexpected STRING, expecting NUMBER or DURATION or BYTES")
+	f(`{a="b"} | x=~5`, "parse error at line 1, col 14: syntax error: unexpected NUMBER, expecting STRING")
+	f("{a=\"b\"}\n| json\n| x >", "parse error at line 3, col 6: syntax error: unexpected $end, expecting NUMBER or DURATION or BYTES")
+	f(`sum by (a, ) (rate({a="b"}[5m]))`, "parse error at line 1, col 12: syntax error: unexpected ), expecting IDENTIFIER")
+	f(`vector(x)`, "parse error at line 1, col 8: syntax error: unexpected IDENTIFIER, expecting NUMBER")
+	f(`{a="b"} | keep`, "parse error at line 1, col 15: syntax error: unexpected $end, expecting IDENTIFIER")
+	f(``, "parse error at line 1, col 1: syntax error: unexpected $end")
+	f(`  # only a comment`, "parse error at line 1, col 19: syntax error: unexpected $end")
+	f(`rate({a="b"}[5m]) rate({a="b"}[5m])`, "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER")
+	f(`count_over_time({a="b"} [5m] [5m])`, "parse error at line 1, col 30: syntax error: unexpected RANGE, expecting )")
+
+	// Lexical errors.
+	f(`rate({ foo !~ "bar" }[5minutes])`, `parse error at line 1, col 22: not a valid duration string: "5minutes"`)
+	f(`count_over_time({a="b"}[5m)`, "parse error at line 1, col 24: missing closing ']' in duration")
+	f(`{a="b"} |= "x`, "parse error at line 1, col 12: literal not terminated")
+	f(`{a="b"} |= "\q"`, "parse error at line 1, col 12: invalid syntax")
+	f(`{a="b"} | x > 5mn`, `parse error at line 1, col 15: invalid number, duration or byte size "5mn"`)
+	f(`{a="b"} $`, "parse error at line 1, col 9: syntax error: unexpected character '$'")
+	f("{a=\"\xff\"}", "parse error at line 1, col 4: invalid UTF-8 rune")
+
+	// Semantic checks Loki makes at parse time.
+	f(`absent_over_time({ foo !~ "bar" }[5h]) by (foo)`, "parse error : grouping not allowed for absent_over_time aggregation")
+	f(`rate({a="b"}[5m]) by (x)`, "parse error : grouping not allowed for rate aggregation")
+	f(`sort(rate({a="b"}[5m])) by (x)`, "parse error : grouping not allowed for sort aggregation")
+	f(`sum_over_time({a="b"}[5m])`, "parse error : invalid aggregation sum_over_time without unwrap")
+	f(`count_over_time({a="b"} | unwrap x [5m])`, "parse error : invalid aggregation count_over_time with unwrap")
+	f(`bytes_rate({a="b"} | unwrap x [5m])`, "parse error : invalid aggregation bytes_rate with unwrap")
+	f(`rate_counter({a="b"}[5m])`, "parse error : invalid aggregation rate_counter without unwrap")
+	f(`quantile_over_time({a="b"} | unwrap x [5m])`, "parse error : parameter required for operation quantile_over_time")
+	f(`rate(0.5, {a="b"}[5m])`, "parse error : unsupported parameter for operation rate(0.5,")
+	f(`topk(rate({a="b"}[5m]))`, "parse error : parameter required for operation topk")
+	f(`topk(0, rate({a="b"}[5m]))`, "parse error : invalid parameter (must be greater than 0) topk(0")
+	f(`bottomk(1.5, rate({a="b"}[5m]))`, "parse error : invalid parameter bottomk(1.5,")
+	f(`sum(2, rate({a="b"}[5m]))`, "parse error : unsupported parameter for operation sum(2,")
+	f(`{a="b"} + 1`, "parse error : unexpected type for left leg of binary operation (+): *syntax.MatchersExpr")
+	f(`1 + {a="b"} |= "x"`, "parse error : unexpected type for right leg of binary operation (+): *syntax.PipelineExpr")
+	f(`1 and rate({a="b"}[5m])`, "parse error : unexpected literal for left leg of logical/set binary operation (and): 1.000000")
+	f(`rate({a="b"}[5m]) unless 2`, "parse error : unexpected literal for right leg of logical/set binary operation (unless): 2.000000")
+	f(`rate({a="b"}[5m]) + bool 1`, "parse error at line 1, col 21: bool modifier can only be used on comparison operators")
+	f(`rate({a="b"}[5m]) and on (x) group_left rate({a="b"}[5m])`, `parse error at line 1, col 30: no grouping allowed for "and" operation`)
+	f(`label_replace(rate({ foo !~ "bar" }[5m]),"foo","$1","bar","^^^^x43\\q")`, "parse error : invalid regex in label_replace: error parsing regexp: invalid escape sequence: `\\q`")
+	f(`label_replace(rate({a="b"}[5m]), "1x", "", "a", "")`, "parse error : invalid destination label name in label_replace: 1x")
+	f(`{a=~"("}`, "parse error : error parsing regexp: missing closing ): `(`")
+	f(`{a="b"} |~ "("`, "parse error : error parsing regexp: missing closing ): `(`")
+	f(`{a="b"} | x=~"["`, "parse error : error parsing regexp: missing closing ]: `[`")
+	f(`{a="b"} | regexp "(.*)"`, "parse error : at least one named capture must be supplied")
+	f(`{a="b"} | regexp "(?P<x>["`, "parse error : invalid regexp \"(?P<x>[\": error parsing regexp: missing closing ]: `[`")
+	f(`{a="b"} | pattern "foo"`, `parse error : invalid pattern "foo": at least one capture is required`)
+	f(`{a="b"} | pattern "<_> <_>"`, `parse error : invalid pattern "<_> <_>": at least one capture is required`)
+	f(`{a="b"} | pattern "<a><b>"`, `parse error : invalid pattern "<a><b>": consecutive capture found`)
+	f(`{a="b"} | pattern "<a> <a>"`, `parse error : invalid pattern "<a> <a>": duplicate capture name (a) found`)
+	f(`{a="b"} |= ip("nope")`, `parse error : ip: invalid IP address, CIDR or range "nope"`)
+	f(`{a="b"} | x=ip("10.0.0.9-10.0.0.1")`, `parse error : ip: invalid IP address, CIDR or range "10.0.0.9-10.0.0.1"`)
+	f(`{a="b"} |~ ip("10.0.0.1")`, "parse error at line 1, col 12: syntax error: ip() line filter supports only |= and !=")
+	f(`{a="b"} |= "x" or ip("10.0.0.1")`, "parse error at line 1, col 19: syntax error: ip() line filter cannot be combined with or")
+	f(`{a="b"} | label_format a=b, a=c`, "parse error : multiple label name 'a' found")
+	f(`{a="b"} | json a=""`, `parse error at line 1, col 18: empty expression for label "a"`)
+	f(strings.Repeat("(", 300)+"1"+strings.Repeat(")", 300), "parse error at line 1, col 257: query is nested too deeply")
+}
+
+func TestParseErrorFormat(t *testing.T) {
+	f := func(e *ParseError, want string) {
+		t.Helper()
+		if got := e.Error(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	f(&ParseError{Msg: "m"}, "parse error : m")
+	f(&ParseError{Msg: "m", Line: 2, Col: 3}, "parse error at line 2, col 3: m")
+}
