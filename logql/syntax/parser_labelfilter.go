@@ -53,8 +53,8 @@ func (p *parser) parseLabelFilterAnd() (LabelFilter, error) {
 		switch {
 		case (t.is("and") || t.kind == tokComma) && p.startsLabelFilter(1):
 			p.next()
-		case t.kind == tokIdent && isLabelFilterOp(p.peekN(1).kind):
-			// juxtaposition: | a="b" c="d"
+		case t.kind == tokLParen || t.kind == tokIdent && isLabelFilterOp(p.peekN(1).kind):
+			// juxtaposition: | a="b" c="d", | a="b" (c="d" or e="f")
 		default:
 			return left, nil
 		}

@@ -95,6 +95,9 @@ func TestParseExprAST(t *testing.T) {
 	f(`{a="b"} | ip = ip("10.0.0.1")`, pipe(ab(), &LabelFilterStage{&IPLabelFilter{Name: "ip", CIDR: "10.0.0.1"}}))
 	f(`{a="b"} | c != ip("::1/128")`, pipe(ab(), &LabelFilterStage{&IPLabelFilter{Name: "c", Negate: true, CIDR: "::1/128"}}))
 	f(`{a="b"} | json="x"`, pipe(ab(), &LabelFilterStage{strF(eq("json", "x"))}))
+	f(`{a="b"} | x="1" (y="2" or z="3")`, pipe(ab(), &LabelFilterStage{and(x1, or(y2, z3))}))
+	f(`{a="b"} | x="1" and or="y"`, pipe(ab(), &LabelFilterStage{and(x1, strF(eq("or", "y")))}))
+	f(`{a="b"} | unwrap="1"`, pipe(ab(), &LabelFilterStage{strF(eq("unwrap", "1"))}))
 
 	// Formatting and label manipulation.
 	f(`{a="b"} | line_format "{{.x}}" | decolorize`, pipe(ab(), &LineFormatStage{"{{.x}}"}, &DecolorizeStage{}))

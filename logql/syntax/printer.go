@@ -315,11 +315,14 @@ func (m *VectorMatching) String() string {
 	b.WriteByte(')')
 	switch m.Card {
 	case ManyToOne:
-		b.WriteString(" group_left (")
-		b.WriteString(strings.Join(m.Include, ", "))
-		b.WriteByte(')')
+		b.WriteString(" group_left")
 	case OneToMany:
-		b.WriteString(" group_right (")
+		b.WriteString(" group_right")
+	default:
+		return b.String()
+	}
+	if len(m.Include) > 0 {
+		b.WriteString(" (")
 		b.WriteString(strings.Join(m.Include, ", "))
 		b.WriteByte(')')
 	}
