@@ -2,6 +2,7 @@ package syntax
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -67,7 +68,8 @@ func TestParseErrors(t *testing.T) {
 	// Semantic checks Loki makes at parse time.
 	f(`absent_over_time({ foo !~ "bar" }[5h]) by (foo)`, "parse error : grouping not allowed for absent_over_time aggregation")
 	f(`rate({a="b"}[5m]) by (x)`, "parse error : grouping not allowed for rate aggregation")
-	f(`sort(rate({a="b"}[5m])) by (x)`, "parse error : grouping not allowed for sort aggregation")
+	f(`sort(rate({a="b"}[5m])) by (x)`, "parse error : sort and sort_desc doesn't allow grouping by ")
+	f(`{a="b"} |= "`+strings.Repeat("x", MaxQuerySize)+`"`, fmt.Sprintf("parse error : input size too long (%d > %d)", MaxQuerySize+13, MaxQuerySize))
 	f(`sum_over_time({a="b"}[5m])`, "parse error : invalid aggregation sum_over_time without unwrap")
 	f(`count_over_time({a="b"} | unwrap x [5m])`, "parse error : invalid aggregation count_over_time with unwrap")
 	f(`bytes_rate({a="b"} | unwrap x [5m])`, "parse error : invalid aggregation bytes_rate with unwrap")

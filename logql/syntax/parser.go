@@ -12,9 +12,16 @@ import (
 // cannot exhaust the stack of the parser, the printer or the engine.
 const maxDepth = 256
 
+// MaxQuerySize is the longest query accepted, in bytes, as in Loki (which counts the
+// same way: an input of exactly this size is refused).
+const MaxQuerySize = 128 << 10
+
 // ParseExpr parses a LogQL query: a log query (*LogSelectorExpr) or a metric query
 // (SampleExpr). Errors are *ParseError with Loki's wording.
 func ParseExpr(input string) (Expr, error) {
+	if len(input) >= MaxQuerySize {
+		return nil, newParseError("input size too long (%d > %d)", len(input), MaxQuerySize)
+	}
 	toks, err := tokenize(input)
 	if err != nil {
 		return nil, err
@@ -62,22 +69,15 @@ func ParseSampleExpr(input string) (SampleExpr, error) {
 // ParseMatchers parses a bare stream selector such as {a="b", c=~"d"} (the match[]
 // parameter of the series API), with the same empty-compatibility check as queries.
 func ParseMatchers(input string) ([]*labels.Matcher, error) {
-	toks, err := tokenize(input)
+	e, err := ParseExpr(input)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
-	ms, err := p.parseSelector()
-	if err != nil {
-		return nil, err
+	sel, ok := e.(*LogSelectorExpr)
+	if !ok || len(sel.Pipeline) > 0 {
+		return nil, newParseError("only label matchers is supported")
 	}
-	if t := p.peek(); t.kind != tokEOF {
-		return nil, p.unexpected(t)
-	}
-	if err := validateMatchers(ms); err != nil {
-		return nil, err
-	}
-	return ms, nil
+	return sel.Matchers, nil
 }
 
 // errEmptyCompatible is Loki's message, pinned by the conformance kit.

@@ -286,8 +286,8 @@ func (p *parser) parseVectorAggregation(op string) (Expr, error) {
 			return nil, newParseError("unsupported parameter for operation %s(%s,", op, param.text)
 		}
 	}
-	if (op == OpSort || op == OpSortDesc) && g != nil {
-		return nil, newParseError("grouping not allowed for %s aggregation", op)
+	if (op == OpSort || op == OpSortDesc) && g != nil && len(g.Labels) > 0 {
+		return nil, newParseError("sort and sort_desc doesn't allow grouping by ")
 	}
 	return e, nil
 }

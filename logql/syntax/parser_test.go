@@ -202,7 +202,8 @@ func TestParseMatchers(t *testing.T) {
 		}
 	}
 	f(`{a="b", c=~"d"}`, ms(eq("a", "b"), re("c", "d")), "")
-	f(`{a="b"} |= "x"`, nil, "parse error at line 1, col 9: syntax error: unexpected |=")
+	f(`{a="b"} |= "x"`, nil, "parse error : only label matchers is supported")
+	f(`count_over_time({a="b"}[1m])`, nil, "parse error : only label matchers is supported")
 	f(`{a=""}`, nil, "parse error : "+errEmptyCompatible)
-	f(`a="b"`, nil, "parse error at line 1, col 1: syntax error: unexpected IDENTIFIER, expecting {")
+	f(`a="b"`, nil, "parse error at line 1, col 1: syntax error: unexpected IDENTIFIER")
 }
