@@ -286,12 +286,13 @@ func (l *lexer) lexNumber(line, col int) (token, error) {
 		if j < len(l.src) && (l.src[j] == '+' || l.src[j] == '-') {
 			j++
 		}
-		if j < len(l.src) && isDigit(l.src[j]) {
-			for j < len(l.src) && isDigit(l.src[j]) {
-				j++
-			}
-			i = j
+		if j >= len(l.src) || !isDigit(l.src[j]) {
+			return token{}, l.errAt(line, col, "exponent has no digits")
 		}
+		for j < len(l.src) && isDigit(l.src[j]) {
+			j++
+		}
+		i = j
 	}
 	numEnd := i
 	// Units: letters, µ, and further digits and dots for composites like 1h30m or 1m1.5s.

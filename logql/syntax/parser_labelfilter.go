@@ -124,12 +124,13 @@ func (p *parser) parseLabelFilterPrimary() (LabelFilter, error) {
 		}
 		return &IPLabelFilter{Name: name.text, Negate: opTok.kind == tokNeq, CIDR: s.val}, nil
 	}
-	return p.parseNumericLabelFilter(name.text, cmpOps[opTok.kind])
+	return p.parseNumericLabelFilter(name.text, opTok.kind)
 }
 
 // parseNumericLabelFilter reads the right-hand side of a numeric, duration or byte-size
 // comparison, with an optional sign.
-func (p *parser) parseNumericLabelFilter(name string, op CmpOp) (LabelFilter, error) {
+func (p *parser) parseNumericLabelFilter(name string, opKind tokKind) (LabelFilter, error) {
+	op := cmpOps[opKind]
 	sign := ""
 	if k := p.peek().kind; k == tokSub || k == tokAdd {
 		switch p.peekN(1).kind {
@@ -159,7 +160,7 @@ func (p *parser) parseNumericLabelFilter(name string, op CmpOp) (LabelFilter, er
 		}
 		f.Kind, f.Value = BytesKind, b
 	default:
-		if op == CmpEq || op == CmpNe {
+		if opKind == tokEq || opKind == tokNeq {
 			return nil, p.unexpected(v, "STRING", "NUMBER", "DURATION", "BYTES")
 		}
 		return nil, p.unexpected(v, "NUMBER", "DURATION", "BYTES")
