@@ -20,7 +20,7 @@ func TestPushdownLineFilters(t *testing.T) {
 	y := LineFilter{Op: LineNotMatchRegexp, Values: []string{"y", "z"}}
 	f(`{a="b"}`, nil)
 	f(`{a="b"} |= "x"`, []LineFilter{x})
-	f(`{a="b"} |= "x" | json | c="d" | drop e !~ "y" or "z"`, []LineFilter{x, y})
+	f(`{a="b"} |= "x" | json | drop e | c="d" !~ "y" or "z"`, []LineFilter{x, y})
 	f(`{a="b"} |= "x" | line_format "{{.c}}" !~ "y" or "z"`, []LineFilter{x})
 	f(`{a="b"} | decolorize |= "x"`, nil)
 }
