@@ -153,14 +153,3 @@ func ParseBytes(s string) (float64, error) {
 	}
 	return n * mult, nil
 }
-
-// isBytesSuffix reports whether suffix (the letters after a number) is a byte unit that
-// ends in "b", as Loki's lexer requires, so that it cannot be confused with a duration
-// unit: 5m is five minutes, 5MB five megabytes.
-func isBytesSuffix(suffix string) bool {
-	l := strings.ToLower(suffix)
-	if _, ok := byteUnits[l]; !ok {
-		return false
-	}
-	return strings.HasSuffix(l, "b")
-}

@@ -61,6 +61,18 @@ func TestParseErrors(t *testing.T) {
 	f(`rate({a="b"}[5m]) rate({a="b"}[5m])`, "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER")
 	f(`count_over_time({a="b"} [5m] [5m])`, "parse error at line 1, col 30: syntax error: unexpected RANGE, expecting )")
 
+	f(`count_over_time(({a="b"} | json))`, "parse error at line 1, col 33: syntax error: unexpected ), expecting RANGE")
+	f(`count_over_time({a="b"})`, "parse error at line 1, col 24: syntax error: unexpected ), expecting RANGE")
+	f(`count_over_time(({a="b"}[5m])[5m])`, "parse error at line 1, col 30: syntax error: unexpected RANGE, expecting )")
+	f(`sum_over_time({a="b"} | unwrap x | json [5m])`, "parse error at line 1, col 34: syntax error: unexpected |, expecting RANGE")
+	f(`sum_over_time({a="b"} | unwrap [5m])`, "parse error at line 1, col 32: syntax error: unexpected RANGE, expecting IDENTIFIER")
+	f(`count_over_time({a="b"}[5m] offset)`, "parse error at line 1, col 35: syntax error: unexpected ), expecting DURATION")
+	f(`count_over_time({a="b"}[5m] offset 1.5h)`, `parse error at line 1, col 36: not a valid duration string: "1.5h"`)
+	f(`sum by (x) by (y) (vector(1))`, "parse error at line 1, col 12: syntax error: unexpected by, expecting (")
+	f(`sum(vector(1)) by (x) by (y)`, "parse error at line 1, col 23: syntax error: unexpected by")
+	f(`rate({a="b"}[5m]) > on (x) group_left (y`, "parse error at line 1, col 41: syntax error: unexpected $end, expecting ) or ,")
+	f(`count_over_time([5m])`, "parse error at line 1, col 17: syntax error: unexpected RANGE, expecting {")
+
 	// Lexical errors.
 	f(`rate({ foo !~ "bar" }[5minutes])`, `parse error at line 1, col 22: not a valid duration string: "5minutes"`)
 	f(`count_over_time({a="b"}[5m)`, "parse error at line 1, col 24: missing closing ']' in duration")

@@ -170,15 +170,6 @@ func (p *parser) expect(k tokKind, expecting ...string) (token, error) {
 	return p.next(), nil
 }
 
-// expectWord consumes the keyword w (case-insensitive).
-func (p *parser) expectWord(w string) error {
-	if t := p.peek(); !t.is(w) {
-		return p.unexpected(t, w)
-	}
-	p.next()
-	return nil
-}
-
 func describeKind(k tokKind) string { return token{kind: k}.describe() }
 
 // parseLabelList reads ( [name {, name}] ).

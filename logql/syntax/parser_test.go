@@ -207,3 +207,62 @@ func TestParseMatchers(t *testing.T) {
 	f(`{a=""}`, nil, "parse error : "+errEmptyCompatible)
 	f(`a="b"`, nil, "parse error at line 1, col 1: syntax error: unexpected IDENTIFIER")
 }
+
+func TestLiteralFolding(t *testing.T) {
+	f := func(in string, want float64) {
+		t.Helper()
+		e, err := ParseExpr(in)
+		if err != nil {
+			t.Fatalf("ParseExpr(%q): %v", in, err)
+		}
+		lit, ok := e.(*LiteralExpr)
+		if !ok || lit.Val != want {
+			t.Fatalf("ParseExpr(%q) = %#v, want literal %v", in, e, want)
+		}
+	}
+	f("1 + 2", 3)
+	f("1 - 2", -1)
+	f("2 * 3", 6)
+	f("3 / 2", 1.5)
+	f("7 % 4", 3)
+	f("2 ^ 10", 1024)
+	f("2 ^ 3 ^ 2", 512)
+	f("(2 ^ 3) ^ 2", 64)
+	f("1 == 1", 1)
+	f("1 != 1", 0)
+	f("2 > 1", 1)
+	f("2 >= 3", 0)
+	f("2 < 3", 1)
+	f("3 <= 2", 0)
+	f("1 > bool 0", 1)
+	f("-1 - -1", 0)
+	f("+1.5e1", 15)
+	// Non-finite results stay operations, because they have no literal form.
+	for _, in := range []string{"1 / 0", "1 % 0", "0 / 0", "1e308 * 10"} {
+		if e, err := ParseExpr(in); err != nil {
+			t.Fatalf("ParseExpr(%q): %v", in, err)
+		} else if _, ok := e.(*BinOpExpr); !ok {
+			t.Fatalf("ParseExpr(%q) = %#v, want a *BinOpExpr", in, e)
+		}
+	}
+}
+
+func TestPrintBuiltTrees(t *testing.T) {
+	// Trees built by hand (by the engine or tests) print sensibly even without Raw.
+	f := func(e interface{ String() string }, want string) {
+		t.Helper()
+		if got := e.String(); got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	}
+	f(&NumericLabelFilter{Name: "d", Op: CmpGt, Kind: DurationKind, Value: 1.5}, "d>1.5s")
+	f(&NumericLabelFilter{Name: "s", Op: CmpLe, Kind: BytesKind, Value: 2048}, "s<=2048B")
+	f(&NumericLabelFilter{Name: "n", Op: CmpNe, Value: 3}, "n!=3")
+	f(&LineFilterStage{LineFilter{Op: LineNotContains, IP: true, Values: []string{"::1"}}}, `!= ip("::1")`)
+	f(&VectorMatching{Labels: []string{"a", "b"}}, "ignoring (a, b)")
+	f(&VectorMatching{On: true, Labels: []string{}, Card: OneToMany, Include: []string{"c"}}, "on () group_right (c)")
+	f(&Grouping{Without: true, Labels: []string{"x"}}, "without (x)")
+	f(&LogRangeExpr{Left: sel(eq("a", "b")), Interval: time.Minute, Offset: -time.Hour}, `{a="b"}[1m] offset -1h`)
+	f(&RangeAggregationExpr{Op: OpRate, Left: &LogRangeExpr{Left: sel(eq("a", "b")), Interval: time.Minute, Offset: -time.Hour}},
+		`rate({a="b"}[1m] offset -1h)`)
+}
