@@ -1,14 +1,21 @@
 package syntax
 
-// Label filter grammar, loosest first:
+// Label filters combine with "or", "and", "," and juxtaposition (| a="b" c="d"); the last
+// two mean "and". Loki's yacc grammar gives "and" precedence over "or" (both left
+// associative) but gives the "," and juxtaposition rules no precedence at all, so yacc
+// always shifts on them: what follows a comma, up to the end of the filter, becomes one
+// group. Thus `a, b or c` is a and (b or c) while `a and b or c` is (a and b) or c. The
+// Pratt parser below reproduces that with binding powers: "," and juxtaposition bind
+// tightest to their left and loosest to their right.
 //
-//	or  := and { "or" and }
-//	and := primary { ("and" | "," | <nothing>) primary }
-//	primary := "(" or ")" | name op value
-//
-// "and" binds tighter than "or", as in Loki. Keywords and commas are consumed only when a
-// label filter follows them, so that `| a="b" or vector(0)`-like continuations and the
-// commas of enclosing calls are left to the caller.
+// Keywords and commas are consumed only when a label filter follows them, so that the
+// commas of enclosing calls and binary operators after a range are left to the caller.
+
+const (
+	lfBindOr    = 1
+	lfBindAnd   = 2
+	lfBindComma = 3
+)
 
 func isLabelFilterOp(k tokKind) bool {
 	switch k {
@@ -27,42 +34,41 @@ func (p *parser) startsLabelFilter(n int) bool {
 	return t.kind == tokIdent && isLabelFilterOp(p.peekN(n+1).kind)
 }
 
-func (p *parser) parseLabelFilterOr() (LabelFilter, error) {
-	left, err := p.parseLabelFilterAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().is("or") && p.startsLabelFilter(1) {
-		p.next()
-		right, err := p.parseLabelFilterAnd()
-		if err != nil {
-			return nil, err
-		}
-		left = &BinaryLabelFilter{And: false, Left: left, Right: right}
-	}
-	return left, nil
-}
+func (p *parser) parseLabelFilterOr() (LabelFilter, error) { return p.parseLabelFilterExpr(0) }
 
-func (p *parser) parseLabelFilterAnd() (LabelFilter, error) {
+// parseLabelFilterExpr parses operators whose left binding power exceeds rbp.
+func (p *parser) parseLabelFilterExpr(rbp int) (LabelFilter, error) {
 	left, err := p.parseLabelFilterPrimary()
 	if err != nil {
 		return nil, err
 	}
 	for {
 		t := p.peek()
+		var lbp, nextRbp int
+		and, consume := true, true
 		switch {
-		case (t.is("and") || t.kind == tokComma) && p.startsLabelFilter(1):
-			p.next()
-		case t.kind == tokLParen || t.kind == tokIdent && isLabelFilterOp(p.peekN(1).kind):
-			// juxtaposition: | a="b" c="d", | a="b" (c="d" or e="f")
+		case t.is("or") && p.startsLabelFilter(1):
+			lbp, nextRbp, and = lfBindOr, lfBindOr, false
+		case t.is("and") && p.startsLabelFilter(1):
+			lbp, nextRbp = lfBindAnd, lfBindAnd
+		case t.kind == tokComma && p.startsLabelFilter(1):
+			lbp, nextRbp = lfBindComma, 0
+		case p.startsLabelFilter(0):
+			lbp, nextRbp, consume = lfBindComma, 0, false
 		default:
 			return left, nil
 		}
-		right, err := p.parseLabelFilterPrimary()
+		if lbp <= rbp {
+			return left, nil
+		}
+		if consume {
+			p.next()
+		}
+		right, err := p.parseLabelFilterExpr(nextRbp)
 		if err != nil {
 			return nil, err
 		}
-		left = &BinaryLabelFilter{And: true, Left: left, Right: right}
+		left = &BinaryLabelFilter{And: and, Left: left, Right: right}
 	}
 }
 

@@ -77,6 +77,13 @@ func TestParseExprAST(t *testing.T) {
 	f(`{a="b"} | x="1" and y="2" or z="3"`, pipe(ab(), &LabelFilterStage{or(and(x1, y2), z3)}))
 	f(`{a="b"} | (x="1" or y="2") z="3"`, pipe(ab(), &LabelFilterStage{and(or(x1, y2), z3)}))
 	f(`{a="b"} | x="1", y="2"`, pipe(ab(), &LabelFilterStage{and(x1, y2)}))
+	// Loki's grammar shifts on "," and juxtaposition: the rest of the filter is one group.
+	f(`{a="b"} | x="1", y="2" or z="3"`, pipe(ab(), &LabelFilterStage{and(x1, or(y2, z3))}))
+	f(`{a="b"} | x="1" y="2" or z="3"`, pipe(ab(), &LabelFilterStage{and(x1, or(y2, z3))}))
+	f(`{a="b"} | x="1" or y="2", z="3"`, pipe(ab(), &LabelFilterStage{or(x1, and(y2, z3))}))
+	f(`{a="b"} | x="1" and y="2", z="3"`, pipe(ab(), &LabelFilterStage{and(x1, and(y2, z3))}))
+	f(`{a="b"} | x="1" and y="2" and z="3"`, pipe(ab(), &LabelFilterStage{and(and(x1, y2), z3)}))
+	f(`{a="b"} | x="1" or y="2" or z="3"`, pipe(ab(), &LabelFilterStage{or(or(x1, y2), z3)}))
 	f(`{a="b"} | x="1" | y="2"`, pipe(ab(), &LabelFilterStage{x1}, &LabelFilterStage{y2}))
 	f(`{a="b"} | status>=500`, pipe(ab(), &LabelFilterStage{&NumericLabelFilter{
 		Name: "status", Op: CmpGe, Kind: NumberKind, Value: 500, Raw: "500"}}))

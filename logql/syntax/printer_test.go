@@ -93,7 +93,8 @@ func TestPrinterCanonical(t *testing.T) {
 	f(`rate({a="b"}[1m]) ^ (2 ^ 3)`, `rate({a="b"}[1m]) ^ 8`)
 	f(`rate({a="b"}[1m]) > bool on(x) group_left(y) rate({a="b"}[1m])`,
 		`rate({a="b"}[1m]) > bool on (x) group_left (y) rate({a="b"}[1m])`)
-	f(`{a="b"} | x="1" , y="2" z="3"`, `{a="b"} | x="1" and y="2" and z="3"`)
+	f(`{a="b"} | x="1" , y="2" z="3"`, `{a="b"} | x="1" and (y="2" and z="3")`)
+	f(`{a="b"} | x="1" , y="2" or z="3"`, `{a="b"} | x="1" and (y="2" or z="3")`)
 	f(`{a="b"} | (x="1" or y="2") and z="3"`, `{a="b"} | (x="1" or y="2") and z="3"`)
 	f(`{a="b"} | x="1" and (y="2" and z="3")`, `{a="b"} | x="1" and (y="2" and z="3")`)
 	f(`{a="b"} | x = 5`, `{a="b"} | x==5`)
