@@ -4,6 +4,17 @@
 //
 // Every node's String() renders canonical LogQL that parses back to an equal tree:
 // Parse(e.String()) == e.
+//
+// Entry points: ParseExpr (any query), ParseLogSelector (log queries), ParseSampleExpr
+// (metric queries) and ParseMatchers (a bare selector, for the series API). Every error is
+// a *ParseError whose text follows Loki's, because the HTTP API returns it verbatim.
+//
+// The parser is a hand-written lexer (lexer.go) and recursive-descent parser (parser*.go)
+// that accepts Loki 3.x LogQL and makes Loki's parse-time checks. Where it knowingly
+// differs: keywords are contextual, so labels may be named json, by or unwrap; a range
+// aggregation also accepts its by/without clause before the parenthesised argument; a
+// binary operation on two literals is folded as in Loki unless the result is not finite
+// (1/0), which is kept as an operation because LogQL has no literal for it.
 package syntax
 
 import (
