@@ -175,61 +175,84 @@ func (p *parser) parseLabelSels() ([]LabelSel, error) {
 var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // validateRegexpParser requires a valid RE2 expression with at least one named group, each
-// a valid label name, as Loki's regexp parser does.
+// a valid label name used once, as Loki's regexp parser does at parse time.
 func validateRegexpParser(re string) error {
 	r, err := regexp.Compile(re)
 	if err != nil {
-		return newParseError("invalid regexp %q: %s", re, err.Error())
+		return newParseError("invalid regexp parser: %s", err.Error())
 	}
-	named := 0
+	seen := map[string]bool{}
 	for _, n := range r.SubexpNames() {
 		if n == "" {
 			continue
 		}
 		if !labelNameRE.MatchString(n) {
-			return newParseError("invalid extracted label name '%s'", n)
+			return newParseError("invalid regexp parser: invalid extracted label name '%s'", n)
 		}
-		named++
+		if seen[n] {
+			return newParseError("invalid regexp parser: duplicate extracted label name '%s'", n)
+		}
+		seen[n] = true
 	}
-	if named == 0 {
-		return newParseError("at least one named capture must be supplied")
+	if len(seen) == 0 {
+		return newParseError("invalid regexp parser: at least one named capture must be supplied")
 	}
 	return nil
 }
 
-// validatePattern checks a pattern parser expression: literals and <name> captures (<_>
-// captures without a name), at least one named capture, no two captures side by side and
-// no name twice.
+// validatePattern checks a pattern parser expression as Loki does: literals and <name>
+// captures (<_> matches without capturing), at least one named capture, no two captures
+// side by side and no name twice, checked in that order.
 func validatePattern(pat string) error {
-	names := map[string]bool{}
-	named := 0
-	lastWasCapture := false
+	if pat == "" {
+		return newParseError("invalid pattern parser: parse error at line 1, col 1: syntax error: unexpected $end, expecting IDENTIFIER or LITERAL")
+	}
+	type node struct {
+		text    string
+		capture bool
+	}
+	var nodes []node
 	for i := 0; i < len(pat); {
 		if pat[i] == '<' {
 			if end := strings.IndexByte(pat[i:], '>'); end > 1 {
-				name := pat[i+1 : i+end]
-				if name == "_" || labelNameRE.MatchString(name) {
-					if lastWasCapture {
-						return newParseError("invalid pattern %q: consecutive capture found", pat)
-					}
-					if name != "_" {
-						if names[name] {
-							return newParseError("invalid pattern %q: duplicate capture name (%s) found", pat, name)
-						}
-						names[name] = true
-						named++
-					}
-					lastWasCapture = true
+				if name := pat[i+1 : i+end]; name == "_" || labelNameRE.MatchString(name) {
+					nodes = append(nodes, node{text: pat[i : i+end+1], capture: true})
 					i += end + 1
 					continue
 				}
 			}
 		}
-		lastWasCapture = false
+		if n := len(nodes); n > 0 && !nodes[n-1].capture {
+			nodes[n-1].text += pat[i : i+1]
+		} else {
+			nodes = append(nodes, node{text: pat[i : i+1]})
+		}
 		i++
 	}
+	named := 0
+	for _, n := range nodes {
+		if n.capture && n.text != "<_>" {
+			named++
+		}
+	}
 	if named == 0 {
-		return newParseError("invalid pattern %q: at least one capture is required", pat)
+		return newParseError("invalid pattern parser: at least one capture is required")
+	}
+	for i := 1; i < len(nodes); i++ {
+		if nodes[i].capture && nodes[i-1].capture {
+			return newParseError("invalid pattern parser: found consecutive capture '%s': invalid expression", nodes[i-1].text+nodes[i].text)
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		if !n.capture || n.text == "<_>" {
+			continue
+		}
+		name := n.text[1 : len(n.text)-1]
+		if seen[name] {
+			return newParseError("invalid pattern parser: duplicate capture name (%s): invalid expression", name)
+		}
+		seen[name] = true
 	}
 	return nil
 }
