@@ -1,7 +1,6 @@
 package syntax
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -28,7 +27,11 @@ func (p *parser) parseStage() (Stage, error) {
 	switch kw {
 	case "json":
 		xs, err := p.parseExtractions()
-		return &ParserStage{Kind: ParserJSON, Extractions: xs}, err
+		if err != nil {
+			return nil, err
+		}
+		s := &ParserStage{Kind: ParserJSON, Extractions: xs}
+		return s, checkExtractions(s)
 	case "logfmt":
 		s := &ParserStage{Kind: ParserLogfmt}
 		for p.peek().kind == tokFlag {
@@ -40,8 +43,10 @@ func (p *parser) parseStage() (Stage, error) {
 			}
 		}
 		var err error
-		s.Extractions, err = p.parseExtractions()
-		return s, err
+		if s.Extractions, err = p.parseExtractions(); err != nil {
+			return nil, err
+		}
+		return s, checkExtractions(s)
 	case "regexp":
 		s, err := p.expect(tokString)
 		if err != nil {
@@ -99,9 +104,6 @@ func (p *parser) parseExtractions() ([]LabelExtraction, error) {
 			s, err := p.expect(tokString)
 			if err != nil {
 				return nil, err
-			}
-			if s.val == "" {
-				return nil, &ParseError{Msg: fmt.Sprintf("empty expression for label %q", name.text), Line: s.line, Col: s.col}
 			}
 			x.Expr = s.val
 		}
@@ -175,7 +177,8 @@ func (p *parser) parseLabelSels() ([]LabelSel, error) {
 var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // validateRegexpParser requires a valid RE2 expression with at least one named group, each
-// a valid label name used once, as Loki's regexp parser does at parse time.
+// name used once, as Loki's regexp parser does at parse time. Names that are not valid
+// label names (1a) are accepted, as Loki does; the stage sanitises them.
 func validateRegexpParser(re string) error {
 	r, err := regexp.Compile(re)
 	if err != nil {
@@ -185,9 +188,6 @@ func validateRegexpParser(re string) error {
 	for _, n := range r.SubexpNames() {
 		if n == "" {
 			continue
-		}
-		if !labelNameRE.MatchString(n) {
-			return newParseError("invalid regexp parser: invalid extracted label name '%s'", n)
 		}
 		if seen[n] {
 			return newParseError("invalid regexp parser: duplicate extracted label name '%s'", n)
