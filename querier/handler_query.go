@@ -1,0 +1,192 @@
+package querier
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/jetlog/jetlog/logql"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+const encodingFlagsHeader = "X-Loki-Response-Encoding-Flags"
+
+func (a *API) handleRangeQuery(w http.ResponseWriter, r *http.Request) error {
+	if _, err := form(r); err != nil {
+		return err
+	}
+	p, _, err := a.rangeParams(r)
+	if err != nil {
+		return err
+	}
+	return a.runQuery(w, r, p)
+}
+
+func (a *API) handleInstantQuery(w http.ResponseWriter, r *http.Request) error {
+	if _, err := form(r); err != nil {
+		return err
+	}
+	p, _, err := a.instantParams(r)
+	if err != nil {
+		return err
+	}
+	return a.runQuery(w, r, p)
+}
+
+// categorizeLabels reports whether the client asked for categorized labels.
+func categorizeLabels(r *http.Request) bool {
+	for _, v := range r.Header.Values(encodingFlagsHeader) {
+		for _, f := range strings.Split(v, ",") {
+			if strings.TrimSpace(f) == "categorize-labels" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// runQuery runs p for the request's tenants under the query timeout and writes the result.
+func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params) error {
+	tenants, err := a.tenants(r)
+	if err != nil {
+		return err
+	}
+	p.CategorizeLabels = categorizeLabels(r)
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.QueryTimeout)
+	defer cancel()
+	res, err := a.queryTenants(ctx, p, tenants)
+	if err != nil {
+		return err
+	}
+	if err := a.checkSeries(res); err != nil {
+		return err
+	}
+	return writeQueryResponse(w, res, p.CategorizeLabels)
+}
+
+// queryTenants runs p once per tenant. With several tenants every stream and series gets
+// the __tenant_id__ label, as Loki's multi-tenant queries do, and log results are cut
+// back to the limit in the query's direction.
+func (a *API) queryTenants(ctx context.Context, p logql.Params, tenants []string) (logql.Result, error) {
+	if len(tenants) == 1 {
+		p.Tenant = tenants[0]
+		res, err := a.eng.Query(ctx, p)
+		if err != nil {
+			return logql.Result{}, fmt.Errorf("query tenant %s: %w", p.Tenant, err)
+		}
+		return res, nil
+	}
+	var out logql.Result
+	for _, t := range tenants {
+		p.Tenant = t
+		res, err := a.eng.Query(ctx, p)
+		if err != nil {
+			return logql.Result{}, fmt.Errorf("query tenant %s: %w", t, err)
+		}
+		out.Stats = mergeStats(out.Stats, res.Stats)
+		tl := labels.Label{Name: tenantLabel, Value: t}
+		out.Type = res.Type
+		switch v := res.Value.(type) {
+		case logql.Streams:
+			acc, _ := out.Value.(logql.Streams)
+			for _, s := range v {
+				s.Labels = labels.Merge(s.Labels, labels.Labels{tl})
+				acc = append(acc, s)
+			}
+			out.Value = acc
+		case logql.Matrix:
+			acc, _ := out.Value.(logql.Matrix)
+			for _, s := range v {
+				s.Metric = labels.Merge(s.Metric, labels.Labels{tl})
+				acc = append(acc, s)
+			}
+			out.Value = acc
+		case logql.Vector:
+			acc, _ := out.Value.(logql.Vector)
+			for _, s := range v {
+				s.Metric = labels.Merge(s.Metric, labels.Labels{tl})
+				acc = append(acc, s)
+			}
+			out.Value = acc
+		default:
+			// A scalar does not depend on the data: every tenant answers the same.
+			out.Value = v
+		}
+	}
+	if ss, ok := out.Value.(logql.Streams); ok {
+		out.Value = limitStreams(ss, p.Limit, p.Direction)
+	}
+	return out, nil
+}
+
+// limitStreams keeps the limit entries first in direction across all streams.
+func limitStreams(ss logql.Streams, limit int, dir logql.Direction) logql.Streams {
+	total := 0
+	for _, s := range ss {
+		total += len(s.Entries)
+	}
+	if limit <= 0 || total <= limit {
+		return ss
+	}
+	ts := make([]int64, 0, total)
+	for _, s := range ss {
+		for _, e := range s.Entries {
+			ts = append(ts, e.Timestamp)
+		}
+	}
+	sort.Slice(ts, func(i, j int) bool {
+		if dir == logql.Forward {
+			return ts[i] < ts[j]
+		}
+		return ts[i] > ts[j]
+	})
+	cut := ts[limit-1]
+	// Entries exactly at the cut are kept until the limit is reached.
+	atCut := 0
+	for _, t := range ts[:limit] {
+		if t == cut {
+			atCut++
+		}
+	}
+	out := ss[:0]
+	for _, s := range ss {
+		kept := s.Entries[:0]
+		for _, e := range s.Entries {
+			before := e.Timestamp < cut
+			if dir == logql.Backward {
+				before = e.Timestamp > cut
+			}
+			if before || (e.Timestamp == cut && atCut > 0) {
+				if e.Timestamp == cut {
+					atCut--
+				}
+				kept = append(kept, e)
+			}
+		}
+		if len(kept) > 0 {
+			s.Entries = kept
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// checkSeries applies max_query_series to metric results.
+func (a *API) checkSeries(res logql.Result) error {
+	if a.cfg.MaxQuerySeries <= 0 {
+		return nil
+	}
+	n := 0
+	switch v := res.Value.(type) {
+	case logql.Matrix:
+		n = len(v)
+	case logql.Vector:
+		n = len(v)
+	}
+	if n > a.cfg.MaxQuerySeries {
+		return badRequest(fmt.Sprintf("maximum of series (%d) reached for a single query", a.cfg.MaxQuerySeries))
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package querier
+
+import (
+	"net/http"
+	"strings"
+)
+
+const (
+	orgIDHeader = "X-Scope-OrgID"
+	// defaultTenant is Loki's tenant when auth_enabled is false.
+	defaultTenant = "fake"
+	// tenantLabel is added to results of multi-tenant queries, as Loki does.
+	tenantLabel  = "__tenant_id__"
+	maxTenantLen = 150
+)
+
+// tenants returns the request's tenant IDs: one, or several separated by '|' when
+// multi-tenant queries are enabled. Messages are Loki's (dskit's tenant package).
+func (a *API) tenants(r *http.Request) ([]string, error) {
+	h := r.Header.Get(orgIDHeader)
+	if !a.cfg.AuthEnabled {
+		if h == "" {
+			return []string{defaultTenant}, nil
+		}
+	} else if h == "" {
+		return nil, &httpError{status: http.StatusUnauthorized, msg: "no org id"}
+	}
+	ids := strings.Split(h, "|")
+	if len(ids) > 1 && !a.cfg.MultiTenantQueriesEnabled {
+		return nil, badRequest("multiple org IDs present")
+	}
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if err := validTenant(id); err != nil {
+			return nil, err
+		}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// validTenant applies Loki's tenant ID rules: 1-150 characters from a safe set, not "." or "..".
+func validTenant(id string) error {
+	if id == "" || len(id) > maxTenantLen || id == "." || id == ".." {
+		return badRequest("tenant ID is invalid: " + quoteTenant(id))
+	}
+	for _, c := range id {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.ContainsRune("!-_.*'()", c)
+		if !ok {
+			return badRequest("tenant ID is invalid: " + quoteTenant(id))
+		}
+	}
+	return nil
+}
+
+func quoteTenant(id string) string {
+	if len(id) > maxTenantLen {
+		id = id[:maxTenantLen]
+	}
+	return `"` + id + `"`
+}
