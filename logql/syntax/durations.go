@@ -29,12 +29,13 @@ var promUnits = []struct {
 
 // ParseDuration parses a Prometheus-style duration: one or more <integer><unit> pairs with
 // units y, w, d, h, m, s, ms in that order, each at most once (1h30m, 5m, 2d, 500ms).
-// "0" alone is accepted as zero.
+// "0" alone is accepted as zero. Error messages are those of Prometheus' model package,
+// which Loki returns for a bad range.
 func ParseDuration(s string) (time.Duration, error) {
-	if s == "" {
+	switch s {
+	case "":
 		return 0, errors.New("empty duration string")
-	}
-	if s == "0" {
+	case "0":
 		return 0, nil
 	}
 	var total time.Duration
@@ -42,7 +43,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	last := -1
 	for rest != "" {
 		i := 0
-		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		for i < len(rest) && isDigit(rest[i]) {
 			i++
 		}
 		if i == 0 {
@@ -54,8 +55,11 @@ func ParseDuration(s string) (time.Duration, error) {
 		}
 		rest = rest[i:]
 		j := 0
-		for j < len(rest) && rest[j] >= 'a' && rest[j] <= 'z' {
+		for j < len(rest) && !isDigit(rest[j]) {
 			j++
+		}
+		if j == 0 {
+			return 0, fmt.Errorf("not a valid duration string: %q", s)
 		}
 		unit := rest[:j]
 		rest = rest[j:]
@@ -66,13 +70,16 @@ func ParseDuration(s string) (time.Duration, error) {
 				break
 			}
 		}
-		if idx < 0 || idx <= last {
+		if idx < 0 {
+			return 0, fmt.Errorf("unknown unit %q in duration %q", unit, s)
+		}
+		if idx <= last {
 			return 0, fmt.Errorf("not a valid duration string: %q", s)
 		}
 		last = idx
 		d := promUnits[idx].d
 		if n > math.MaxInt64/int64(d) || total > time.Duration(math.MaxInt64)-time.Duration(n)*d {
-			return 0, fmt.Errorf("duration out of range: %q", s)
+			return 0, errors.New("duration out of range")
 		}
 		total += time.Duration(n) * d
 	}
@@ -80,11 +87,15 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 // FormatDuration renders d in the syntax ParseDuration reads, largest units first (1h30m).
-// Sub-millisecond remainders, which ParseDuration never produces, are dropped. Negative
-// durations get a leading minus sign.
+// Negative durations get a leading minus sign. A duration with a sub-millisecond part,
+// which only Go's syntax can express (an offset of 1.5us), is rendered by time.Duration's
+// String, which Go's time.ParseDuration reads back.
 func FormatDuration(d time.Duration) string {
 	if d == 0 {
 		return "0s"
+	}
+	if d%time.Millisecond != 0 {
+		return d.String()
 	}
 	var b strings.Builder
 	if d < 0 {
@@ -97,9 +108,6 @@ func FormatDuration(d time.Duration) string {
 			b.WriteString(u.unit)
 			d -= n * u.d
 		}
-	}
-	if b.Len() == 0 || b.String() == "-" {
-		return "0s"
 	}
 	return b.String()
 }

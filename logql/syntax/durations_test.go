@@ -58,7 +58,8 @@ func TestFormatDuration(t *testing.T) {
 	f(7*24*time.Hour, "1w")
 	f(8*24*time.Hour+time.Millisecond, "1w1d1ms")
 	f(-time.Hour, "-1h")
-	f(time.Microsecond, "0s")
+	f(time.Microsecond, "1µs")
+	f(time.Hour+1500*time.Microsecond, "1h0m0.0015s")
 }
 
 func TestParseBytes(t *testing.T) {

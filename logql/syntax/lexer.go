@@ -175,7 +175,7 @@ func (l *lexer) next() (token, error) {
 	case c == '[':
 		end := strings.IndexByte(l.src[l.pos:], ']')
 		if end < 0 {
-			return token{}, l.errAt(line, col, "missing closing ']' in duration")
+			return token{}, l.errAt(0, col, "missing closing ']' in duration")
 		}
 		l.advance(end + 1)
 		t, _ := tok(tokRange)

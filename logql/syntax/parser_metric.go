@@ -200,7 +200,9 @@ func (p *parser) parseRangeTail(sel *LogSelectorExpr, unwrap *Unwrap) (*LogRange
 	}
 	interval, err := ParseDuration(rt.val)
 	if err != nil {
-		return nil, &ParseError{Msg: err.Error(), Line: rt.line, Col: rt.col}
+		// Loki reports range errors at line 0 (its scanner forgets the line while it
+		// reads the range) and at the column of the [.
+		return nil, &ParseError{Msg: err.Error(), Col: rt.col}
 	}
 	lr := &LogRangeExpr{Left: sel, Interval: interval, Unwrap: unwrap}
 	if lr.Offset, err = p.parseOffset(); err != nil {
@@ -229,7 +231,8 @@ func (p *parser) parseOffset() (time.Duration, error) {
 	if t.kind != tokDuration && !(t.kind == tokNumber && t.text == "0") {
 		return 0, p.unexpected(t, "DURATION")
 	}
-	d, err := ParseDuration(t.text)
+	// An offset is lexed like a label-filter duration: Prometheus or Go syntax (1.5h).
+	d, err := parseLabelDuration(t.text)
 	if err != nil {
 		return 0, &ParseError{Msg: err.Error(), Line: t.line, Col: t.col}
 	}
