@@ -168,7 +168,7 @@ func (a *API) checkQuery(p logql.Params) (syntax.Expr, error) {
 // checkLength applies max_query_length to [start, end].
 func (a *API) checkLength(start, end time.Time) error {
 	if l := end.Sub(start); a.cfg.MaxQueryLength > 0 && l > a.cfg.MaxQueryLength {
-		return badRequest(fmt.Sprintf("the query time range exceeds the limit (query length: %s, limit: %s)", l, syntax.FormatDuration(a.cfg.MaxQueryLength)))
+		return badRequest(fmt.Sprintf("the query time range exceeds the limit (query length: %s, limit: %s)", l.Truncate(time.Second), syntax.FormatDuration(a.cfg.MaxQueryLength)))
 	}
 	return nil
 }
