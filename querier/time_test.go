@@ -18,10 +18,10 @@ func TestParseTimestamp(t *testing.T) {
 		}
 	}
 	f("", def)
-	f("1795168800", time.Unix(1795168800, 0))         // 10 digits: seconds
-	f("0", time.Unix(0, 0))                           // short: seconds
-	f("123", time.Unix(123, 0))                       // short: seconds
-	f("17951688001", time.Unix(0, 17951688001))       // 11 digits: nanoseconds
+	f("1795168800", time.Unix(1795168800, 0))          // 10 digits: seconds
+	f("0", time.Unix(0, 0))                            // short: seconds
+	f("123", time.Unix(123, 0))                        // short: seconds
+	f("17951688001", time.Unix(0, 17951688001))        // 11 digits: nanoseconds
 	f("1795168800000000000", time.Unix(1795168800, 0)) // ns
 	f("1795168800123456789", time.Unix(1795168800, 123456789))
 	f("1795168800.5", time.Unix(1795168800, 500_000_000))
