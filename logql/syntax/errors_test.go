@@ -58,7 +58,8 @@ func TestParseErrors(t *testing.T) {
 	f(`{a="b"} | keep`, "parse error at line 1, col 15: syntax error: unexpected $end, expecting IDENTIFIER")
 	f(``, "parse error at line 1, col 1: syntax error: unexpected $end")
 	f(`  # only a comment`, "parse error at line 1, col 19: syntax error: unexpected $end")
-	f(`rate({a="b"}[5m]) rate({a="b"}[5m])`, "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER")
+	f(`rate({a="b"}[5m]) rate({a="b"}[5m])`, "parse error at line 1, col 19: syntax error: unexpected RATE")
+	f(`rate({a="b"}[5m]) rate`, "parse error at line 1, col 19: syntax error: unexpected IDENTIFIER")
 	f(`count_over_time({a="b"} [5m] [5m])`, "parse error at line 1, col 30: syntax error: unexpected RANGE, expecting )")
 
 	f(`count_over_time(({a="b"} | json))`, "parse error at line 1, col 33: syntax error: unexpected ), expecting RANGE")
@@ -75,7 +76,15 @@ func TestParseErrors(t *testing.T) {
 	f(`sum by (x) by (y) (vector(1))`, "parse error at line 1, col 12: syntax error: unexpected by, expecting (")
 	f(`sum(vector(1)) by (x) by (y)`, "parse error at line 1, col 23: syntax error: unexpected by")
 	f(`rate({a="b"}[5m]) > on (x) group_left (y`, "parse error at line 1, col 41: syntax error: unexpected $end, expecting ) or ,")
-	f(`count_over_time([5m])`, "parse error at line 1, col 17: syntax error: unexpected RANGE, expecting {")
+	f(`count_over_time([5m])`, "parse error at line 1, col 17: syntax error: unexpected RANGE, expecting NUMBER or { or (")
+	f(`max_over_time(sum(rate({app="a"}[1m]))[30m:5m])`, "parse error at line 1, col 15: syntax error: unexpected SUM, expecting NUMBER or { or (")
+	f(`rate(count_over_time({app="a"}[5m])[30m:5m])`, "parse error at line 1, col 6: syntax error: unexpected COUNT_OVER_TIME, expecting NUMBER or { or (")
+	f(`quantile_over_time(0.5, rate({app="a"}[1m])[30m:5m])`, "parse error at line 1, col 25: syntax error: unexpected RATE, expecting { or (")
+	f(`max_over_time((rate({app="a"}[1m]))[30m:5m])`, "parse error at line 1, col 16: syntax error: unexpected RATE, expecting { or (")
+	f(`sum_over_time(vector(1)[5m:1m])`, "parse error at line 1, col 15: syntax error: unexpected VECTOR, expecting NUMBER or { or (")
+	f(`max_over_time(label_replace(rate({app="a"}[1m]),"a","b","c","d")[30m:5m])`, "parse error at line 1, col 15: syntax error: unexpected label_replace, expecting NUMBER or { or (")
+	f(`sum(max_over_time(rate({app="a"}[1m])[30m:5m]))`, "parse error at line 1, col 19: syntax error: unexpected RATE, expecting NUMBER or { or (")
+	f(`rate by (x) ({a="b"}[1m]) sum`, "parse error : grouping not allowed for rate aggregation")
 
 	// Lexical errors.
 	f(`rate({ foo !~ "bar" }[5minutes])`, `parse error at line 0, col 22: unknown unit "minutes" in duration "5minutes"`)

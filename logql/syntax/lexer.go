@@ -72,6 +72,25 @@ type token struct {
 	text      string // source text of the token
 	val       string // unquoted string, range body or flag
 	line, col int    // 1-based position of the first character
+	fn        bool   // a function name used as a call: sum(, rate by (
+}
+
+// functionTokens are the words Loki lexes as their own token only when a call follows;
+// errors name them by these token names ("unexpected RATE").
+var functionTokens = buildFunctionTokens()
+
+func buildFunctionTokens() map[string]string {
+	m := map[string]string{
+		"bytes": "BYTES_CONV", "duration": "DURATION_CONV", "duration_seconds": "DURATION_SECONDS_CONV",
+		"vector": "VECTOR", "approx_topk": "APPROX_TOPK", "label_replace": "label_replace", "ip": "ip",
+	}
+	for op := range rangeOps {
+		m[op] = strings.ToUpper(op)
+	}
+	for op := range vectorOps {
+		m[op] = strings.ToUpper(op)
+	}
+	return m
 }
 
 // describe names the token the way a yacc parser would in "unexpected X".
@@ -80,7 +99,11 @@ func (t token) describe() string {
 	case tokEOF:
 		return "$end"
 	case tokIdent:
-		if l := strings.ToLower(t.text); keywords[l] {
+		l := strings.ToLower(t.text)
+		if name, ok := functionTokens[l]; ok && t.fn {
+			return name
+		}
+		if keywords[l] {
 			return l
 		}
 		return "IDENTIFIER"
@@ -355,7 +378,25 @@ func tokenize(src string) ([]token, error) {
 		}
 		toks = append(toks, t)
 		if t.kind == tokEOF {
+			markFunctions(toks)
 			return toks, nil
 		}
+	}
+}
+
+// markFunctions flags function names followed by ( or by/without (, as Loki's lexer does
+// to tell sum( from a label named sum.
+func markFunctions(toks []token) {
+	for i := range toks {
+		t := &toks[i]
+		if t.kind != tokIdent {
+			continue
+		}
+		if _, ok := functionTokens[strings.ToLower(t.text)]; !ok || i+1 >= len(toks) {
+			continue
+		}
+		n := toks[i+1]
+		t.fn = n.kind == tokLParen ||
+			(n.is("by") || n.is("without")) && i+2 < len(toks) && toks[i+2].kind == tokLParen
 	}
 }

@@ -77,6 +77,12 @@ func (p *parser) parseRangeAggregation(op string) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t := p.peek(); t.kind != tokLBrace && t.kind != tokLParen {
+		if param == nil {
+			return nil, p.unexpected(t, "NUMBER", "{", "(")
+		}
+		return nil, p.unexpected(t, "{", "(")
+	}
 	lr, err := p.parseLogRange()
 	if err != nil {
 		return nil, err
@@ -147,6 +153,9 @@ func (p *parser) parseLogRange() (*LogRangeExpr, error) {
 		}
 		defer p.leave()
 		p.next()
+		if t := p.peek(); t.kind != tokLBrace && t.kind != tokLParen {
+			return nil, p.unexpected(t, "{", "(")
+		}
 		if p.peek().kind == tokLParen {
 			lr, err := p.parseLogRange()
 			if err != nil {
