@@ -1,6 +1,18 @@
 package syntax
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of ParseLogSelector, ParseSampleExpr and ParseMatchers for a query that parses
+// but is of the wrong kind. Loki returns these texts without the "parse error" prefix;
+// the HTTP API answers them with status 400 like a *ParseError.
+var (
+	ErrNotLogSelector = errors.New("only log selector is supported")
+	ErrNotSampleExpr  = errors.New("only sample expression supported")
+	ErrNotMatchers    = errors.New("only label matchers are supported")
+)
 
 // ParseError is a LogQL syntax or validation error. Its text mimics Loki's, because the HTTP
 // API returns it verbatim with status 400 and Grafana shows it to the user. Line and Col are

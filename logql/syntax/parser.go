@@ -17,7 +17,7 @@ const maxDepth = 256
 const MaxQuerySize = 128 << 10
 
 // ParseExpr parses a LogQL query: a log query (*LogSelectorExpr) or a metric query
-// (SampleExpr). Errors are *ParseError with Loki's wording.
+// (SampleExpr). Every error is a *ParseError with Loki's wording.
 func ParseExpr(input string) (Expr, error) {
 	if len(input) >= MaxQuerySize {
 		return nil, newParseError("input size too long (%d > %d)", len(input), MaxQuerySize)
@@ -25,6 +25,10 @@ func ParseExpr(input string) (Expr, error) {
 	toks, err := tokenize(input)
 	if err != nil {
 		return nil, err
+	}
+	if len(toks) == 1 {
+		// Loki reports an empty query without a position.
+		return nil, newParseError("syntax error: unexpected $end")
 	}
 	p := &parser{toks: toks}
 	e, err := p.parseBinary(1)
@@ -40,7 +44,7 @@ func ParseExpr(input string) (Expr, error) {
 	return e, nil
 }
 
-// ParseLogSelector parses a log query; a metric query is an error.
+// ParseLogSelector parses a log query; a metric query is ErrNotLogSelector.
 func ParseLogSelector(input string) (*LogSelectorExpr, error) {
 	e, err := ParseExpr(input)
 	if err != nil {
@@ -48,12 +52,12 @@ func ParseLogSelector(input string) (*LogSelectorExpr, error) {
 	}
 	sel, ok := e.(*LogSelectorExpr)
 	if !ok {
-		return nil, newParseError("only log selector is supported")
+		return nil, ErrNotLogSelector
 	}
 	return sel, nil
 }
 
-// ParseSampleExpr parses a metric query; a log query is an error.
+// ParseSampleExpr parses a metric query; a log query is ErrNotSampleExpr.
 func ParseSampleExpr(input string) (SampleExpr, error) {
 	e, err := ParseExpr(input)
 	if err != nil {
@@ -61,13 +65,14 @@ func ParseSampleExpr(input string) (SampleExpr, error) {
 	}
 	se, ok := e.(SampleExpr)
 	if !ok {
-		return nil, newParseError("only sample expression supported")
+		return nil, ErrNotSampleExpr
 	}
 	return se, nil
 }
 
 // ParseMatchers parses a bare stream selector such as {a="b", c=~"d"} (the match[]
-// parameter of the series API), with the same empty-compatibility check as queries.
+// parameter of the series API), with the same empty-compatibility check as queries; any
+// other valid query is ErrNotMatchers.
 func ParseMatchers(input string) ([]*labels.Matcher, error) {
 	e, err := ParseExpr(input)
 	if err != nil {
@@ -75,7 +80,7 @@ func ParseMatchers(input string) ([]*labels.Matcher, error) {
 	}
 	sel, ok := e.(*LogSelectorExpr)
 	if !ok || len(sel.Pipeline) > 0 {
-		return nil, newParseError("only label matchers is supported")
+		return nil, ErrNotMatchers
 	}
 	return sel.Matchers, nil
 }

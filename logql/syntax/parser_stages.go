@@ -2,6 +2,7 @@ package syntax
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -115,10 +116,10 @@ func (p *parser) parseExtractions() ([]LabelExtraction, error) {
 	}
 }
 
-// parseLabelFormat reads dst=src (rename) or dst="template", comma separated.
+// parseLabelFormat reads dst=src (rename) or dst="template", comma separated, with
+// Loki's checks: a label is the target of one operation only, and __error__ is never one.
 func (p *parser) parseLabelFormat() (Stage, error) {
 	s := &LabelFormatStage{}
-	seen := map[string]bool{}
 	for {
 		dst, err := p.expect(tokIdent)
 		if err != nil {
@@ -137,16 +138,37 @@ func (p *parser) parseLabelFormat() (Stage, error) {
 		default:
 			return nil, p.unexpected(v, "IDENTIFIER", "STRING")
 		}
-		if seen[op.Dst] {
-			return nil, newParseError("multiple label name '%s' found", op.Dst)
-		}
-		seen[op.Dst] = true
 		s.Ops = append(s.Ops, op)
 		if p.peek().kind != tokComma {
-			return s, nil
+			break
 		}
 		p.next()
 	}
+	seen := map[string]bool{}
+	for _, op := range s.Ops {
+		if op.Dst == "__error__" {
+			return nil, newParseError("stage '%s' : __error__ cannot be formatted", lokiLabelFormat(s))
+		}
+		if seen[op.Dst] {
+			return nil, newParseError("stage '%s' : multiple label name '%s' not allowed in a single format operation", lokiLabelFormat(s), op.Dst)
+		}
+		seen[op.Dst] = true
+	}
+	return s, nil
+}
+
+// lokiLabelFormat renders the stage as Loki does in its errors: operations joined by a
+// bare comma.
+func lokiLabelFormat(s *LabelFormatStage) string {
+	parts := make([]string, len(s.Ops))
+	for i, op := range s.Ops {
+		if op.Rename {
+			parts[i] = op.Dst + "=" + op.Value
+		} else {
+			parts[i] = op.Dst + "=" + strconv.Quote(op.Value)
+		}
+	}
+	return "| label_format " + strings.Join(parts, ",")
 }
 
 // parseLabelSels reads the arguments of drop and keep: name or name op "value", comma

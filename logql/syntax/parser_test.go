@@ -182,14 +182,13 @@ func TestParseLogSelectorAndSampleExpr(t *testing.T) {
 	if s, err := ParseLogSelector(`{a="b"} |= "x"`); err != nil || len(s.Pipeline) != 1 {
 		t.Fatalf("ParseLogSelector: %v, %v", s, err)
 	}
-	if _, err := ParseLogSelector(`count_over_time({a="b"}[5m])`); err == nil ||
-		err.Error() != "parse error : only log selector is supported" {
+	if _, err := ParseLogSelector(`count_over_time({a="b"}[5m])`); err != ErrNotLogSelector {
 		t.Fatalf("ParseLogSelector(metric) error = %v", err)
 	}
 	if e, err := ParseSampleExpr(`count_over_time({a="b"}[5m])`); err != nil || e.String() != `count_over_time({a="b"}[5m])` {
 		t.Fatalf("ParseSampleExpr: %v, %v", e, err)
 	}
-	if _, err := ParseSampleExpr(`{a="b"}`); err == nil || err.Error() != "parse error : only sample expression supported" {
+	if _, err := ParseSampleExpr(`{a="b"}`); err != ErrNotSampleExpr {
 		t.Fatalf("ParseSampleExpr(log) error = %v", err)
 	}
 }
@@ -209,8 +208,9 @@ func TestParseMatchers(t *testing.T) {
 		}
 	}
 	f(`{a="b", c=~"d"}`, ms(eq("a", "b"), re("c", "d")), "")
-	f(`{a="b"} |= "x"`, nil, "parse error : only label matchers is supported")
-	f(`count_over_time({a="b"}[1m])`, nil, "parse error : only label matchers is supported")
+	f(`{a="b"} |= "x"`, nil, "only label matchers are supported")
+	f(`count_over_time({a="b"}[1m])`, nil, "only label matchers are supported")
+	f(`{app=""} |= "foo"`, nil, "parse error : "+errEmptyCompatible)
 	f(`{a=""}`, nil, "parse error : "+errEmptyCompatible)
 	f(`a="b"`, nil, "parse error at line 1, col 1: syntax error: unexpected IDENTIFIER")
 }
