@@ -6,8 +6,10 @@
 // Parse(e.String()) == e.
 //
 // Entry points: ParseExpr (any query), ParseLogSelector (log queries), ParseSampleExpr
-// (metric queries) and ParseMatchers (a bare selector, for the series API). Every error is
-// a *ParseError whose text follows Loki's, because the HTTP API returns it verbatim.
+// (metric queries) and ParseMatchers (a bare selector, for the series API). Errors are a
+// *ParseError, or ErrNotLogSelector, ErrNotSampleExpr or ErrNotMatchers for a valid query
+// of the wrong kind; their text follows Loki's, because the HTTP API returns it verbatim
+// with status 400.
 //
 // The parser is a hand-written lexer (lexer.go) and recursive-descent parser (parser*.go)
 // that accepts Loki 3.x LogQL and makes Loki's parse-time checks. Where it knowingly
