@@ -376,6 +376,9 @@ func tokenize(src string) ([]token, error) {
 		if err != nil {
 			return nil, err
 		}
+		if lokiLinelessToken(t.kind) {
+			t.line = 0
+		}
 		toks = append(toks, t)
 		if t.kind == tokEOF {
 			markFunctions(toks)
@@ -399,4 +402,15 @@ func markFunctions(toks []token) {
 		t.fn = n.kind == tokLParen ||
 			(n.is("by") || n.is("without")) && i+2 < len(toks) && toks[i+2].kind == tokLParen
 	}
+}
+
+// lokiLinelessToken reports the tokens Loki's lexer finishes with Scanner.Next, which
+// forgets the line: Loki reports errors at them as "line 0, col N", and so do we.
+func lokiLinelessToken(k tokKind) bool {
+	switch k {
+	case tokRange, tokDuration, tokBytes, tokFlag, tokNeq, tokRe, tokNre, tokNotPat,
+		tokPipeEq, tokPipeRe, tokPipePat, tokCmpEq, tokGte, tokLte:
+		return true
+	}
+	return false
 }

@@ -187,6 +187,9 @@ func (p *parser) parseLabelList() ([]string, error) {
 		p.next()
 		return names, nil
 	}
+	if t := p.peek(); t.kind != tokIdent {
+		return nil, p.unexpected(t, "IDENTIFIER", ")")
+	}
 	for {
 		t, err := p.expect(tokIdent)
 		if err != nil {
@@ -198,7 +201,7 @@ func (p *parser) parseLabelList() ([]string, error) {
 		case tokRParen:
 			return names, nil
 		default:
-			return nil, p.unexpected(t, ")", ",")
+			return nil, p.unexpected(t, ",", ")")
 		}
 	}
 }

@@ -93,13 +93,15 @@ func (p *parser) parseLabelFilterPrimary() (LabelFilter, error) {
 		}
 		return f, nil
 	}
-	name, err := p.expect(tokIdent, "IDENTIFIER", "(")
-	if err != nil {
-		return nil, err
+	// Loki's yacc names the expected tokens only when there are at most four; here
+	// there are more, hence the bare "unexpected X".
+	name := p.next()
+	if name.kind != tokIdent {
+		return nil, p.unexpected(name)
 	}
 	opTok := p.next()
 	if !isLabelFilterOp(opTok.kind) {
-		return nil, p.unexpected(opTok, "=", "!=", "=~", "!~", "==", ">", ">=", "<", "<=")
+		return nil, p.unexpected(opTok)
 	}
 	v := p.peek()
 	// String matchers: = != =~ !~ "value".
@@ -166,10 +168,7 @@ func (p *parser) parseNumericLabelFilter(name string, opKind tokKind) (LabelFilt
 		}
 		f.Kind, f.Value = BytesKind, b
 	default:
-		if opKind == tokEq || opKind == tokNeq {
-			return nil, p.unexpected(v, "STRING", "NUMBER", "DURATION", "BYTES")
-		}
-		return nil, p.unexpected(v, "NUMBER", "DURATION", "BYTES")
+		return nil, p.unexpected(v)
 	}
 	if sign == "-" {
 		f.Value = -f.Value

@@ -62,7 +62,7 @@ func (p *parser) parseMatcher() (*labels.Matcher, error) {
 	opTok := p.next()
 	mt, ok := matchOps[opTok.kind]
 	if !ok {
-		return nil, p.unexpected(opTok, "=", "!=", "=~", "!~")
+		return nil, p.unexpected(opTok, "=", "=~", "!~", "!=")
 	}
 	val, err := p.expect(tokString)
 	if err != nil {
@@ -214,8 +214,11 @@ func (p *parser) parseUnwrap() (*Unwrap, error) {
 	} else {
 		u.Label = t.text
 	}
-	for p.peek().kind == tokPipe && p.startsLabelFilter(1) {
+	for p.peek().kind == tokPipe {
 		p.next()
+		if !p.startsLabelFilter(0) {
+			return nil, p.unexpected(p.peek(), "IDENTIFIER", "(")
+		}
 		f, err := p.parseLabelFilterOr()
 		if err != nil {
 			return nil, err

@@ -176,9 +176,13 @@ func (p *parser) parseLogRange() (*LogRangeExpr, error) {
 			_, err = p.expect(tokRParen)
 			return lr, err
 		}
-		if _, err := p.expect(tokRParen, ")", "RANGE"); err != nil {
-			return nil, err
+		if t := p.peek(); t.kind != tokRParen {
+			if unwrap != nil {
+				return nil, p.unexpected(t, ")", "|")
+			}
+			return nil, p.unexpected(t)
 		}
+		p.next()
 		return p.parseRangeTail(sel, unwrap)
 	}
 	sel, unwrap, err := p.parseRangeSelector()
@@ -203,10 +207,14 @@ func (p *parser) parseRangeSelector() (*LogSelectorExpr, *Unwrap, error) {
 // parseRangeTail reads [range] [offset d] and, when nothing came before the range, the
 // pipeline and unwrap that may follow it.
 func (p *parser) parseRangeTail(sel *LogSelectorExpr, unwrap *Unwrap) (*LogRangeExpr, error) {
-	rt, err := p.expect(tokRange)
-	if err != nil {
-		return nil, err
+	rt := p.peek()
+	if rt.kind != tokRange {
+		if unwrap != nil {
+			return nil, p.unexpected(rt, "RANGE", "|")
+		}
+		return nil, p.unexpected(rt)
 	}
+	p.next()
 	interval, err := ParseDuration(rt.val)
 	if err != nil {
 		// Loki reports range errors at line 0 (its scanner forgets the line while it
