@@ -86,6 +86,18 @@ func TestParseErrors(t *testing.T) {
 	f(`sum(max_over_time(rate({app="a"}[1m])[30m:5m]))`, "parse error at line 1, col 19: syntax error: unexpected RATE, expecting NUMBER or { or (")
 	f(`rate by (x) ({a="b"}[1m]) sum`, "parse error : grouping not allowed for rate aggregation")
 
+	// Cases from Loki's own parser tests.
+	f(`min({ foo = "bar" }[5m])`, "parse error at line 0, col 20: syntax error: unexpected RANGE")
+	f(`rate({ foo = "bar" }[5)`, "parse error at line 0, col 21: missing closing ']' in duration")
+	f(`{ foo = "bar" }|logfmt|addr>=ip("1.2.3.4")`, "parse error at line 1, col 30: syntax error: unexpected ip")
+	f(`{ foo = "bar" }|logfmt|addr<ip("1.2.3.4")`, "parse error at line 1, col 29: syntax error: unexpected ip")
+	f(`sum(3 ,count_over_time({ foo = "bar" }[5h]))`, "parse error : unsupported parameter for operation sum(3,")
+	f(`bottomk(he,count_over_time({ foo = "bar" }[5h]))`, "parse error at line 1, col 9: syntax error: unexpected IDENTIFIER")
+	f(`bottomk(1.2,count_over_time({ foo = "bar" }[5h]))`, "parse error : invalid parameter bottomk(1.2,")
+	f(`stddev({ foo = "bar" })`, "parse error at line 1, col 23: syntax error: unexpected )")
+	f(`topk(00, count_over_time({app="a"}[5m]))`, "parse error : invalid parameter (must be greater than 0) topk(00")
+	f(`topk by (pod) (0, count_over_time({app="a"}[5m]))`, "parse error : invalid parameter (must be greater than 0) topk(0")
+
 	// Lexical errors.
 	f(`rate({ foo !~ "bar" }[5minutes])`, `parse error at line 0, col 22: unknown unit "minutes" in duration "5minutes"`)
 	f(`count_over_time({a="b"}[5m)`, "parse error at line 0, col 24: missing closing ']' in duration")
