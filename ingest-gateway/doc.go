@@ -1,0 +1,23 @@
+// Package gateway is jetlog's ingest gateway: the HTTP side of Loki's push API.
+//
+// A push (POST /loki/api/v1/push or /api/prom/push) travels through these steps, one file each:
+//
+//	tenant.go           X-Scope-OrgID, validated as Loki does (or "fake" without auth)
+//	decompress.go       body size limit, Content-Encoding gzip|deflate|snappy, zip-bomb limit
+//	decode_protobuf.go  logproto.PushRequest in raw-block snappy (Promtail, Alloy)
+//	decode_json.go      Loki's JSON push format
+//	validate.go         labels and entries against the tenant's limits, Loki's messages
+//	service_name.go     Loki's service_name discovery
+//	ratelimit.go        tenant and per-stream token buckets, active-stream tracking
+//	partition.go        grouping by bus partition, encoding, splitting to the bus payload limit
+//	publisher.go        the Publisher interface the bus implements
+//	handler.go          the HTTP handler tying it together, status codes as Loki
+//
+// Partial acceptance follows Loki: valid streams are published and the response is a 400 (or
+// 429) listing what was dropped. A 2xx is returned only after the Publisher reported that
+// JetStream acknowledged every message of the request.
+//
+// Limits use Loki's limits_config names, flags and defaults (limits.go); per-tenant overrides
+// come from a runtime config file in Loki's "overrides:" format, reloaded periodically
+// (overrides.go).
+package gateway
