@@ -98,6 +98,11 @@ func TestParseErrors(t *testing.T) {
 	f(`topk(00, count_over_time({app="a"}[5m]))`, "parse error : invalid parameter (must be greater than 0) topk(00")
 	f(`topk by (pod) (0, count_over_time({app="a"}[5m]))`, "parse error : invalid parameter (must be greater than 0) topk(0")
 
+	f(`{foo="bar"} "foo"`, "parse error at line 1, col 13: syntax error: unexpected STRING")
+	f(`{foo="bar"} foo`, "parse error at line 1, col 13: syntax error: unexpected IDENTIFIER")
+	f(`{foo="bar}`, "parse error at line 1, col 6: literal not terminated")
+	f(`{foo="bar"} |~`, "parse error at line 1, col 15: syntax error: unexpected $end, expecting STRING or ip")
+
 	// Lexical errors.
 	f(`rate({ foo !~ "bar" }[5minutes])`, `parse error at line 0, col 22: unknown unit "minutes" in duration "5minutes"`)
 	f(`count_over_time({a="b"}[5m)`, "parse error at line 0, col 24: missing closing ']' in duration")

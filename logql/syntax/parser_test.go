@@ -82,6 +82,22 @@ func TestParseExprAST(t *testing.T) {
 	f(`{a="b"} | x="1" y="2" or z="3"`, pipe(ab(), &LabelFilterStage{and(x1, or(y2, z3))}))
 	f(`{a="b"} | x="1" or y="2", z="3"`, pipe(ab(), &LabelFilterStage{or(x1, and(y2, z3))}))
 	f(`{a="b"} | x="1" and y="2", z="3"`, pipe(ab(), &LabelFilterStage{and(x1, and(y2, z3))}))
+	// From Loki's parser tests: the groupings Loki's grammar produces.
+	num := func(n string, op CmpOp, v float64, raw string) LabelFilter {
+		return &NumericLabelFilter{Name: n, Op: op, Kind: NumberKind, Value: v, Raw: raw}
+	}
+	latency := &NumericLabelFilter{Name: "latency", Op: CmpGe, Kind: DurationKind, Value: 0.25, Raw: "250ms"}
+	f(`{app="foo"} |= "bar" | json | latency >= 250ms or ( status_code < 500 and status_code > 200)
+		| foo="bar" buzz!="blip", blop=~"boop" or fuzz==5`,
+		pipe(sel(eq("app", "foo")),
+			&LineFilterStage{LineFilter{Op: LineContains, Values: []string{"bar"}}},
+			&ParserStage{Kind: ParserJSON},
+			&LabelFilterStage{or(latency, and(num("status_code", CmpLt, 500, "500"), num("status_code", CmpGt, 200, "200")))},
+			&LabelFilterStage{and(strF(eq("foo", "bar")), and(strF(labels.MustNewMatcher(labels.MatchNotEqual, "buzz", "blip")),
+				or(strF(re("blop", "boop")), num("fuzz", CmpEq, 5, "5"))))}))
+	f(`{app="foo"} | json |  status_code < 500 or status_code > 200 and latency >= 250ms `,
+		pipe(sel(eq("app", "foo")), &ParserStage{Kind: ParserJSON},
+			&LabelFilterStage{or(num("status_code", CmpLt, 500, "500"), and(num("status_code", CmpGt, 200, "200"), latency))}))
 	f(`{a="b"} | x="1" and y="2" and z="3"`, pipe(ab(), &LabelFilterStage{and(and(x1, y2), z3)}))
 	f(`{a="b"} | x="1" or y="2" or z="3"`, pipe(ab(), &LabelFilterStage{or(or(x1, y2), z3)}))
 	f(`{a="b"} | x="1" | y="2"`, pipe(ab(), &LabelFilterStage{x1}, &LabelFilterStage{y2}))
