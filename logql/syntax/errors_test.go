@@ -103,6 +103,9 @@ func TestParseErrors(t *testing.T) {
 	f(`{foo="bar}`, "parse error at line 1, col 6: literal not terminated")
 	f(`{foo="bar"} |~`, "parse error at line 1, col 15: syntax error: unexpected $end, expecting STRING or ip")
 
+	f("{app=~\"\xa0\xa1\"}", "parse error at line 1, col 7: invalid UTF-8 encoding")
+	f(`sum_over_time({app="foo"} |= "bar" | json | line_format "x" | label_format foo=bar,status_code="buzz{{.bar}}"[5m])`, "parse error : invalid aggregation sum_over_time without unwrap")
+
 	// Lexical errors.
 	f(`rate({ foo !~ "bar" }[5minutes])`, `parse error at line 0, col 22: unknown unit "minutes" in duration "5minutes"`)
 	f(`count_over_time({a="b"}[5m)`, "parse error at line 0, col 24: missing closing ']' in duration")
@@ -110,7 +113,7 @@ func TestParseErrors(t *testing.T) {
 	f(`{a="b"} |= "\q"`, "parse error at line 1, col 12: invalid syntax")
 	f(`{a="b"} | x > 5mn`, `parse error at line 1, col 15: invalid number, duration or byte size "5mn"`)
 	f(`{a="b"} $`, "parse error at line 1, col 9: syntax error: unexpected character '$'")
-	f("{a=\"\xff\"}", "parse error at line 1, col 4: invalid UTF-8 rune")
+	f("{a=\"\xff\"}", "parse error at line 1, col 4: invalid UTF-8 encoding")
 
 	// Semantic checks Loki makes at parse time.
 	f(`absent_over_time({ foo !~ "bar" }[5h]) by (foo)`, "parse error : grouping not allowed for absent_over_time aggregation")

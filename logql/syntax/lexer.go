@@ -124,7 +124,7 @@ func (l *lexer) next() (token, error) {
 	}
 	r, _ := utf8.DecodeRuneInString(l.src[l.pos:])
 	if r == utf8.RuneError {
-		return token{}, l.errAt(line, col, "invalid UTF-8 rune")
+		return token{}, l.errAt(line, col, "invalid UTF-8 encoding")
 	}
 	return token{}, l.errAt(line, col, "syntax error: unexpected character "+strconv.QuoteRune(r))
 }
@@ -150,7 +150,7 @@ func (l *lexer) lexString(line, col int) (token, error) {
 	}
 	text := l.src[start : i+1]
 	if !utf8.ValidString(text) {
-		return token{}, l.errAt(line, col, "invalid UTF-8 rune")
+		return token{}, l.errAt(line, col, "invalid UTF-8 encoding")
 	}
 	val, err := strconv.Unquote(text)
 	if err != nil {
