@@ -12,10 +12,10 @@ import (
 // statusClientClosedRequest is nginx's (and Loki's) status for a client that went away.
 const statusClientClosedRequest = 499
 
-// Loki's bodies for cancelled and timed-out requests (pkg/util/server).
+// Loki 3.7's bodies for cancelled and timed-out requests (pkg/util/server).
 const (
-	msgClientCanceled   = "The request was cancelled by the client."
-	msgDeadlineExceeded = "Request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed."
+	msgClientCanceled   = "the request was cancelled by the client"
+	msgDeadlineExceeded = "request timed out, decrease the duration of the request or add more label matchers (prefer exact match over regex match) to reduce the amount of data processed"
 )
 
 // httpError is an error with the status the API answers it with.

@@ -157,7 +157,7 @@ func (a *API) checkQuery(p logql.Params) (syntax.Expr, error) {
 		return nil, badRequest(err.Error())
 	}
 	if _, ok := expr.(*syntax.LogSelectorExpr); ok && a.cfg.MaxEntriesLimitPerQuery > 0 && p.Limit > a.cfg.MaxEntriesLimitPerQuery {
-		return nil, badRequest(fmt.Sprintf("max entries limit per query exceeded, limit > max_entries_limit (%d > %d)", p.Limit, a.cfg.MaxEntriesLimitPerQuery))
+		return nil, badRequest(fmt.Sprintf("max entries limit per query exceeded, limit > max_entries_limit_per_query (%d > %d)", p.Limit, a.cfg.MaxEntriesLimitPerQuery))
 	}
 	if err := a.checkLength(p.Start, p.End); err != nil {
 		return nil, err

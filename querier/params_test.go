@@ -109,7 +109,7 @@ func TestParamErrors(t *testing.T) {
 	f(qr, vals("query", q, "limit", "0"), "limit must be a positive value")
 	f(qr, vals("query", q, "limit", "-5"), "limit must be a positive value")
 	f(qr, vals("query", q, "limit", "many"), `cannot parse "many" to a valid limit`)
-	f(qr, vals("query", q, "limit", "5001"), "max entries limit per query exceeded, limit > max_entries_limit (5001 > 5000)")
+	f(qr, vals("query", q, "limit", "5001"), "max entries limit per query exceeded, limit > max_entries_limit_per_query (5001 > 5000)")
 	f(qr, vals("query", q, "direction", "sideways"), "invalid direction 'sideways'")
 	f(qr, vals("query", q, "start", "1795172400", "end", "1795168800"), "end timestamp must not be before or equal to start time")
 	f(qr, vals("query", q, "start", "later"), `cannot parse "later" to a valid timestamp`)
