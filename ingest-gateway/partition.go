@@ -1,0 +1,119 @@
+package gateway
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/grafana/loki/pkg/push"
+
+	"github.com/jetlog/jetlog/schemas"
+)
+
+// payloadHeadroom is kept free in every message for NATS headers (Nats-Msg-Id, tenant,
+// format), which count against the server's max_payload together with the body.
+const payloadHeadroom = 1024
+
+// buildMessages groups accepted streams (labels already canonical) by partition and encodes
+// them into bus messages of at most maxPayload bytes, splitting a stream's entries across
+// messages when needed. Output order is deterministic (partition, then request order), so an
+// agent's retry of the same push produces the same Nats-Msg-Ids and is stored once.
+func buildMessages(tenant string, streams []push.Stream, partitions, maxPayload int) ([]schemas.Message, error) {
+	budget := maxPayload - payloadHeadroom
+	if budget <= 0 {
+		return nil, fmt.Errorf("bus max payload %d is too small", maxPayload)
+	}
+	byPart := make(map[int][]push.Stream, min(partitions, len(streams)))
+	for _, s := range streams {
+		p := schemas.Partition(tenant, s.Labels, partitions)
+		byPart[p] = append(byPart[p], s)
+	}
+	parts := make([]int, 0, len(byPart))
+	for p := range byPart {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+
+	var msgs []schemas.Message
+	for _, p := range parts {
+		b := batcher{tenant: tenant, partition: p, budget: budget, msgs: msgs}
+		for _, s := range byPart[p] {
+			if err := b.addStream(s); err != nil {
+				return nil, err
+			}
+		}
+		if err := b.flush(); err != nil {
+			return nil, err
+		}
+		msgs = b.msgs
+	}
+	return msgs, nil
+}
+
+// batcher fills one message after another with the streams of one partition. Sizes are exact
+// protobuf sizes of the PushRequest being built.
+type batcher struct {
+	tenant    string
+	partition int
+	budget    int
+	cur       []push.Stream
+	curSize   int
+	msgs      []schemas.Message
+}
+
+func (b *batcher) addStream(s push.Stream) error {
+	labelsCost := fieldCost(len(s.Labels))
+	part := push.Stream{Labels: s.Labels}
+	partSize := labelsCost
+	for i := range s.Entries {
+		ec := fieldCost(s.Entries[i].Size())
+		if b.curSize+fieldCost(partSize+ec) > b.budget {
+			if len(part.Entries) > 0 {
+				b.cur = append(b.cur, part)
+				b.curSize += fieldCost(partSize)
+			}
+			if err := b.flush(); err != nil {
+				return err
+			}
+			part = push.Stream{Labels: s.Labels}
+			partSize = labelsCost
+			if fieldCost(partSize+ec) > b.budget {
+				return &httpError{413, fmt.Sprintf("entry of %d bytes for stream '%s' exceeds the bus message limit of %d bytes", ec, s.Labels, b.budget)}
+			}
+		}
+		if part.Entries == nil {
+			part.Entries = s.Entries[i:i:len(s.Entries)]
+		}
+		part.Entries = append(part.Entries, s.Entries[i])
+		partSize += ec
+	}
+	if len(part.Entries) > 0 {
+		b.cur = append(b.cur, part)
+		b.curSize += fieldCost(partSize)
+	}
+	return nil
+}
+
+func (b *batcher) flush() error {
+	if len(b.cur) == 0 {
+		return nil
+	}
+	payload, id, err := schemas.EncodeBatch(b.tenant, b.partition, b.cur)
+	if err != nil {
+		return err
+	}
+	b.msgs = append(b.msgs, schemas.Message{
+		Subject:   schemas.Subject(b.tenant, b.partition),
+		MsgID:     id,
+		Tenant:    b.tenant,
+		Partition: b.partition,
+		Payload:   payload,
+	})
+	b.cur, b.curSize = nil, 0
+	return nil
+}
+
+// fieldCost is the encoded size of a length-delimited protobuf field of n bytes (tag < 16).
+func fieldCost(n int) int { return 1 + uvarintLen(uint64(n)) + n }
+
+func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }
