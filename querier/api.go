@@ -14,7 +14,9 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -31,11 +33,10 @@ type Engine interface {
 // Config holds the query limits and tenancy settings. Names follow Loki's limits_config and
 // querier blocks.
 type Config struct {
-	MaxEntriesLimitPerQuery   int           `yaml:"max_entries_limit_per_query"`
-	MaxQuerySeries            int           `yaml:"max_query_series"`
-	MaxQueryLength            time.Duration `yaml:"max_query_length"`
-	QueryTimeout              time.Duration `yaml:"query_timeout"`
-	MultiTenantQueriesEnabled bool          `yaml:"multi_tenant_queries_enabled"`
+	// Limits are the defaults of every tenant; Overrides changes them per tenant.
+	Limits                    `yaml:",inline"`
+	Overrides                 map[string]TenantLimits `yaml:"overrides"`
+	MultiTenantQueriesEnabled bool                    `yaml:"multi_tenant_queries_enabled"`
 	// AuthEnabled requires X-Scope-OrgID; without it every request is tenant "fake", as Loki.
 	AuthEnabled bool `yaml:"auth_enabled"`
 	// MaxDetectedFieldsLogLines bounds the log query run by detected_fields/detected_labels.
@@ -55,18 +56,12 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 
 // Validate reports every invalid setting at once.
 func (c *Config) Validate() error {
-	var errs []error
-	if c.MaxEntriesLimitPerQuery < 0 {
-		errs = append(errs, fmt.Errorf("max_entries_limit_per_query must be >= 0, got %d", c.MaxEntriesLimitPerQuery))
-	}
-	if c.MaxQuerySeries < 0 {
-		errs = append(errs, fmt.Errorf("max_query_series must be >= 0, got %d", c.MaxQuerySeries))
-	}
-	if c.MaxQueryLength < 0 {
-		errs = append(errs, fmt.Errorf("max_query_length must be >= 0, got %s", c.MaxQueryLength))
-	}
-	if c.QueryTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("query_timeout must be > 0, got %s", c.QueryTimeout))
+	errs := c.Limits.validate("")
+	for _, t := range slices.Sorted(maps.Keys(c.Overrides)) {
+		if err := validTenant(t); err != nil {
+			errs = append(errs, fmt.Errorf("overrides: %w", err))
+		}
+		errs = append(errs, c.Overrides[t].apply(c.Limits).validate("overrides["+t+"]: ")...)
 	}
 	if c.MaxDetectedFieldsLogLines <= 0 {
 		errs = append(errs, fmt.Errorf("detected_fields_max_lines must be > 0, got %d", c.MaxDetectedFieldsLogLines))

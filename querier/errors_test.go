@@ -193,12 +193,15 @@ func TestMaxQuerySeries(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := Config{MaxEntriesLimitPerQuery: -1, MaxQuerySeries: -1, MaxQueryLength: -1}
+	neg := -1
+	cfg := Config{Limits: Limits{MaxEntriesLimitPerQuery: -1, MaxQuerySeries: -1, MaxQueryLength: -1},
+		Overrides: map[string]TenantLimits{"bad/tenant": {}, "acme": {MaxQuerySeries: &neg}}}
 	err := cfg.Validate()
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"max_entries_limit_per_query", "max_query_series", "max_query_length", "query_timeout", "detected_fields_max_lines"} {
+	for _, want := range []string{"max_entries_limit_per_query", "max_query_series", "max_query_length", "query_timeout",
+		"detected_fields_max_lines", `overrides: tenant ID is invalid: "bad/tenant"`, "overrides[acme]: max_query_series must be >= 0, got -1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Fatalf("error %q does not mention %s", err, want)
 		}
@@ -210,4 +213,31 @@ func TestConfigValidate(t *testing.T) {
 	if err := def.Validate(); err != nil {
 		t.Fatalf("defaults invalid: %v", err)
 	}
+}
+
+func TestPerTenantLimits(t *testing.T) {
+	small, big := 10, 20000
+	hour := time.Hour
+	ts := newTestServer(t, func(c *Config) {
+		c.MultiTenantQueriesEnabled = true
+		c.Overrides = map[string]TenantLimits{
+			"small": {MaxEntriesLimitPerQuery: &small, MaxQueryLength: &hour},
+			"big":   {MaxEntriesLimitPerQuery: &big},
+		}
+	})
+	f := func(tenant, limit, start string, wantStatus int, wantBody string) {
+		t.Helper()
+		resp := ts.get(t, tenant, "/loki/api/v1/query_range", vals("query", `{app="api"}`, "limit", limit, "start", start, "end", "1795172400"))
+		if resp.status != wantStatus || (wantBody != "" && resp.body != wantBody) {
+			t.Fatalf("%s limit %s: got %d %q, want %d %q", tenant, limit, resp.status, resp.body, wantStatus, wantBody)
+		}
+	}
+	f("big", "10000", "1795168800", http.StatusOK, "")
+	f("acme", "10000", "1795168800", http.StatusBadRequest, "max entries limit per query exceeded, limit > max_entries_limit_per_query (10000 > 5000)")
+	f("small", "11", "1795168800", http.StatusBadRequest, "max entries limit per query exceeded, limit > max_entries_limit_per_query (11 > 10)")
+	f("small", "10", "1795165200", http.StatusBadRequest, "the query time range exceeds the limit (query length: 2h0m0s, limit: 1h)")
+	f("acme", "10", "1795165200", http.StatusOK, "")
+	// Several tenants: the smallest enabled limit of each kind applies.
+	f("big|small", "11", "1795168800", http.StatusBadRequest, "max entries limit per query exceeded, limit > max_entries_limit_per_query (11 > 10)")
+	f("big|acme", "6000", "1795168800", http.StatusBadRequest, "max entries limit per query exceeded, limit > max_entries_limit_per_query (6000 > 5000)")
 }

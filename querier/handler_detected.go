@@ -18,7 +18,8 @@ const defaultFieldLimit = 1000
 // detectFields runs the request's log query (bounded by line_limit and the configured
 // maximum) and detects the fields of the returned lines.
 func (a *API) detectFields(r *http.Request) (*fieldDetector, int, error) {
-	if _, err := form(r); err != nil {
+	tenants, lim, err := a.requestTenants(r)
+	if err != nil {
 		return nil, 0, err
 	}
 	start, end, err := a.bounds(r)
@@ -52,14 +53,10 @@ func (a *API) detectFields(r *http.Request) (*fieldDetector, int, error) {
 	if p.Query == "" {
 		return nil, 0, badRequest("query parameter is required")
 	}
-	if _, err := a.checkQuery(p); err != nil {
+	if _, err := a.checkQuery(p, Limits{MaxQueryLength: lim.MaxQueryLength}); err != nil {
 		return nil, 0, err
 	}
-	tenants, err := a.tenants(r)
-	if err != nil {
-		return nil, 0, err
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.QueryTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), lim.QueryTimeout)
 	defer cancel()
 	res, err := a.queryTenants(ctx, p, tenants)
 	if err != nil {

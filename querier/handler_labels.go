@@ -16,12 +16,14 @@ import (
 // metaRequest is the common part of label, series, stats and volume requests.
 type metaRequest struct {
 	tenants    []string
+	limits     Limits
 	start, end int64 // Unix nanoseconds, end exclusive
 }
 
 func (a *API) parseMeta(r *http.Request) (metaRequest, error) {
 	var m metaRequest
-	if _, err := form(r); err != nil {
+	var err error
+	if m.tenants, m.limits, err = a.requestTenants(r); err != nil {
 		return m, err
 	}
 	start, end, err := a.bounds(r)
@@ -31,10 +33,7 @@ func (a *API) parseMeta(r *http.Request) (metaRequest, error) {
 	if end.Before(start) {
 		return m, badRequest(errEndBeforeStart.Error())
 	}
-	if err := a.checkLength(start, end); err != nil {
-		return m, err
-	}
-	if m.tenants, err = a.tenants(r); err != nil {
+	if err := checkLength(start, end, m.limits); err != nil {
 		return m, err
 	}
 	// The end second is inclusive for metadata, as for Loki's index lookups.
@@ -57,7 +56,7 @@ func optionalMatchers(r *http.Request, param string) ([]*labels.Matcher, error) 
 
 // streamStats asks every tenant of m for the streams matching ms.
 func (a *API) streamStats(ctx context.Context, m metaRequest, ms []*labels.Matcher, step int64) ([]logql.StreamStat, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.QueryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, m.limits.QueryTimeout)
 	defer cancel()
 	var out []logql.StreamStat
 	for _, t := range m.tenants {

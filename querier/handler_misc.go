@@ -24,10 +24,7 @@ func (a *API) handleFormatQuery(w http.ResponseWriter, r *http.Request) error {
 
 // handlePatterns answers an empty but valid pattern list: jetlog does not mine patterns.
 func (a *API) handlePatterns(w http.ResponseWriter, r *http.Request) error {
-	if _, err := form(r); err != nil {
-		return err
-	}
-	if _, err := a.tenants(r); err != nil {
+	if _, _, err := a.requestTenants(r); err != nil {
 		return err
 	}
 	return writeJSON(w, []byte(`{"status":"success","data":[]}`))

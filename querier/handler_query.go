@@ -14,25 +14,27 @@ import (
 const encodingFlagsHeader = "X-Loki-Response-Encoding-Flags"
 
 func (a *API) handleRangeQuery(w http.ResponseWriter, r *http.Request) error {
-	if _, err := form(r); err != nil {
-		return err
-	}
-	p, _, err := a.rangeParams(r)
+	tenants, lim, err := a.requestTenants(r)
 	if err != nil {
 		return err
 	}
-	return a.runQuery(w, r, p)
+	p, _, err := a.rangeParams(r, lim)
+	if err != nil {
+		return err
+	}
+	return a.runQuery(w, r, p, tenants, lim)
 }
 
 func (a *API) handleInstantQuery(w http.ResponseWriter, r *http.Request) error {
-	if _, err := form(r); err != nil {
-		return err
-	}
-	p, _, err := a.instantParams(r)
+	tenants, lim, err := a.requestTenants(r)
 	if err != nil {
 		return err
 	}
-	return a.runQuery(w, r, p)
+	p, _, err := a.instantParams(r, lim)
+	if err != nil {
+		return err
+	}
+	return a.runQuery(w, r, p, tenants, lim)
 }
 
 // categorizeLabels reports whether the client asked for categorized labels.
@@ -48,19 +50,15 @@ func categorizeLabels(r *http.Request) bool {
 }
 
 // runQuery runs p for the request's tenants under the query timeout and writes the result.
-func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params) error {
-	tenants, err := a.tenants(r)
-	if err != nil {
-		return err
-	}
+func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params, tenants []string, lim Limits) error {
 	p.CategorizeLabels = categorizeLabels(r)
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.QueryTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), lim.QueryTimeout)
 	defer cancel()
 	res, err := a.queryTenants(ctx, p, tenants)
 	if err != nil {
 		return err
 	}
-	if err := a.checkSeries(res); err != nil {
+	if err := checkSeries(res, lim); err != nil {
 		return err
 	}
 	return writeQueryResponse(w, res, p.CategorizeLabels)
@@ -174,8 +172,8 @@ func limitStreams(ss logql.Streams, limit int, dir logql.Direction) logql.Stream
 }
 
 // checkSeries applies max_query_series to metric results.
-func (a *API) checkSeries(res logql.Result) error {
-	if a.cfg.MaxQuerySeries <= 0 {
+func checkSeries(res logql.Result, lim Limits) error {
+	if lim.MaxQuerySeries <= 0 {
 		return nil
 	}
 	n := 0
@@ -185,8 +183,8 @@ func (a *API) checkSeries(res logql.Result) error {
 	case logql.Vector:
 		n = len(v)
 	}
-	if n > a.cfg.MaxQuerySeries {
-		return badRequest(fmt.Sprintf("maximum of series (%d) reached for a single query", a.cfg.MaxQuerySeries))
+	if n > lim.MaxQuerySeries {
+		return badRequest(fmt.Sprintf("maximum of series (%d) reached for a single query", lim.MaxQuerySeries))
 	}
 	return nil
 }

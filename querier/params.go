@@ -84,7 +84,7 @@ func parseDirection(r *http.Request) (logql.Direction, error) {
 }
 
 // rangeParams parses a /query_range request.
-func (a *API) rangeParams(r *http.Request) (logql.Params, syntax.Expr, error) {
+func (a *API) rangeParams(r *http.Request, lim Limits) (logql.Params, syntax.Expr, error) {
 	var p logql.Params
 	var err error
 	if p.Start, p.End, err = a.bounds(r); err != nil {
@@ -120,12 +120,12 @@ func (a *API) rangeParams(r *http.Request) (logql.Params, syntax.Expr, error) {
 		}
 	}
 	p.Query = r.Form.Get("query")
-	expr, err := a.checkQuery(p)
+	expr, err := a.checkQuery(p, lim)
 	return p, expr, err
 }
 
 // instantParams parses a /query request.
-func (a *API) instantParams(r *http.Request) (logql.Params, syntax.Expr, error) {
+func (a *API) instantParams(r *http.Request, lim Limits) (logql.Params, syntax.Expr, error) {
 	var p logql.Params
 	var err error
 	t, err := parseTimestamp(r.Form.Get("time"), a.now())
@@ -140,7 +140,7 @@ func (a *API) instantParams(r *http.Request) (logql.Params, syntax.Expr, error) 
 		return p, nil, err
 	}
 	p.Query = r.Form.Get("query")
-	expr, err := a.checkQuery(p)
+	expr, err := a.checkQuery(p, lim)
 	if err != nil {
 		return p, nil, err
 	}
@@ -151,24 +151,24 @@ func (a *API) instantParams(r *http.Request) (logql.Params, syntax.Expr, error) 
 }
 
 // checkQuery parses the query and applies the limits that need only the parameters.
-func (a *API) checkQuery(p logql.Params) (syntax.Expr, error) {
+func (a *API) checkQuery(p logql.Params, lim Limits) (syntax.Expr, error) {
 	expr, err := syntax.ParseExpr(p.Query)
 	if err != nil {
 		return nil, badRequest(err.Error())
 	}
-	if _, ok := expr.(*syntax.LogSelectorExpr); ok && a.cfg.MaxEntriesLimitPerQuery > 0 && p.Limit > a.cfg.MaxEntriesLimitPerQuery {
-		return nil, badRequest(fmt.Sprintf("max entries limit per query exceeded, limit > max_entries_limit_per_query (%d > %d)", p.Limit, a.cfg.MaxEntriesLimitPerQuery))
+	if _, ok := expr.(*syntax.LogSelectorExpr); ok && lim.MaxEntriesLimitPerQuery > 0 && p.Limit > lim.MaxEntriesLimitPerQuery {
+		return nil, badRequest(fmt.Sprintf("max entries limit per query exceeded, limit > max_entries_limit_per_query (%d > %d)", p.Limit, lim.MaxEntriesLimitPerQuery))
 	}
-	if err := a.checkLength(p.Start, p.End); err != nil {
+	if err := checkLength(p.Start, p.End, lim); err != nil {
 		return nil, err
 	}
 	return expr, nil
 }
 
 // checkLength applies max_query_length to [start, end].
-func (a *API) checkLength(start, end time.Time) error {
-	if l := end.Sub(start); a.cfg.MaxQueryLength > 0 && l > a.cfg.MaxQueryLength {
-		return badRequest(fmt.Sprintf("the query time range exceeds the limit (query length: %s, limit: %s)", l.Truncate(time.Second), syntax.FormatDuration(a.cfg.MaxQueryLength)))
+func checkLength(start, end time.Time, lim Limits) error {
+	if l := end.Sub(start); lim.MaxQueryLength > 0 && l > lim.MaxQueryLength {
+		return badRequest(fmt.Sprintf("the query time range exceeds the limit (query length: %s, limit: %s)", l.Truncate(time.Second), syntax.FormatDuration(lim.MaxQueryLength)))
 	}
 	return nil
 }

@@ -64,3 +64,16 @@ func quoteTenant(id string) string {
 	}
 	return `"` + id + `"`
 }
+
+// requestTenants parses the form and resolves the tenants and their combined limits. The
+// tenant comes first, as in Loki, where authentication precedes parameter checks.
+func (a *API) requestTenants(r *http.Request) ([]string, Limits, error) {
+	tenants, err := a.tenants(r)
+	if err != nil {
+		return nil, Limits{}, err
+	}
+	if _, err := form(r); err != nil {
+		return nil, Limits{}, err
+	}
+	return tenants, a.limitsFor(tenants), nil
+}
