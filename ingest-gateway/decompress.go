@@ -76,28 +76,28 @@ func decompress(encoding string, in []byte, dst *bytes.Buffer, limit int) ([]byt
 			err = zr.Reset(bytes.NewReader(in))
 		}
 		if err != nil {
-			return nil, badRequest("%v", err)
+			return nil, badRequest("decompress gzip: %v", err)
 		}
 		defer gzipPool.Put(zr)
-		return readAllLimited(zr, dst, limit)
+		return readAllLimited("gzip", zr, dst, limit)
 	case "deflate":
 		fr, _ := flatePool.Get().(io.ReadCloser)
 		if fr == nil {
 			fr = flate.NewReader(bytes.NewReader(in))
 		} else if err := fr.(flate.Resetter).Reset(bytes.NewReader(in), nil); err != nil {
-			return nil, badRequest("%v", err)
+			return nil, badRequest("decompress deflate: %v", err)
 		}
 		defer flatePool.Put(fr)
-		return readAllLimited(fr, dst, limit)
+		return readAllLimited("deflate", fr, dst, limit)
 	default:
 		return nil, badRequest("Content-Encoding %q not supported", encoding)
 	}
 }
 
-func readAllLimited(r io.Reader, dst *bytes.Buffer, limit int) ([]byte, error) {
+func readAllLimited(encoding string, r io.Reader, dst *bytes.Buffer, limit int) ([]byte, error) {
 	n, err := dst.ReadFrom(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
-		return nil, badRequest("decompress request body: %v", err)
+		return nil, badRequest("decompress %s: %v", encoding, err)
 	}
 	if n > int64(limit) {
 		return nil, tooLarge(int(n), limit)
@@ -110,7 +110,7 @@ func readAllLimited(r io.Reader, dst *bytes.Buffer, limit int) ([]byte, error) {
 func unsnappy(in []byte, dst *bytes.Buffer, limit int) ([]byte, error) {
 	n, err := snappy.DecodedLen(in)
 	if err != nil {
-		return nil, badRequest("decompress snappy: %v", err)
+		return nil, badRequest("decompress snappy: corrupt input")
 	}
 	if n > limit {
 		return nil, tooLarge(n, limit)
@@ -118,7 +118,7 @@ func unsnappy(in []byte, dst *bytes.Buffer, limit int) ([]byte, error) {
 	dst.Grow(n)
 	out, err := snappy.Decode(dst.AvailableBuffer()[:n], in)
 	if err != nil {
-		return nil, badRequest("decompress snappy: %v", err)
+		return nil, badRequest("decompress snappy: corrupt input")
 	}
 	return out, nil
 }
