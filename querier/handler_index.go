@@ -77,7 +77,7 @@ func (a *API) parseVolume(r *http.Request) (volumeRequest, error) {
 	if s := r.Form.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return v, badRequest(fmt.Sprintf("cannot parse %q to a valid limit", s))
+			return v, badRequest(err.Error())
 		}
 		if n <= 0 {
 			return v, badRequest(errNegativeLimit.Error())

@@ -35,7 +35,8 @@ func form(r *http.Request) (map[string][]string, error) {
 	return r.Form, nil
 }
 
-// bounds reads start/end (or since), defaulting to the last hour before now.
+// bounds reads start/end (or since), defaulting to the last hour before now. As in Loki,
+// since and the default start count back from end, or from now when end is in the future.
 func (a *API) bounds(r *http.Request) (time.Time, time.Time, error) {
 	now := a.now()
 	end, err := parseTimestamp(r.Form.Get("end"), now)
@@ -50,7 +51,11 @@ func (a *API) bounds(r *http.Request) (time.Time, time.Time, error) {
 		}
 		since = d
 	}
-	start, err := parseTimestamp(r.Form.Get("start"), end.Add(-since))
+	endOrNow := end
+	if end.After(now) {
+		endOrNow = now
+	}
+	start, err := parseTimestamp(r.Form.Get("start"), endOrNow.Add(-since))
 	if err != nil {
 		return time.Time{}, time.Time{}, badRequest(err.Error())
 	}
@@ -62,9 +67,10 @@ func parseLimit(r *http.Request) (int, error) {
 	if s == "" {
 		return defaultLimit, nil
 	}
-	n, err := strconv.ParseInt(s, 10, 32)
+	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, badRequest(fmt.Sprintf("cannot parse %q to a valid limit", s))
+		// strconv's message, as Loki answers.
+		return 0, badRequest(err.Error())
 	}
 	if n <= 0 {
 		return 0, badRequest(errNegativeLimit.Error())

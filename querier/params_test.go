@@ -55,8 +55,12 @@ func TestRangeQueryParams(t *testing.T) {
 	f(vals("query", q, "since", "30m"), func(p logql.Params) bool {
 		return p.Start.Equal(testNow.Add(-30*time.Minute)) && p.End.Equal(testNow)
 	})
-	f(vals("query", q, "since", "2h", "end", "1795172400"), func(p logql.Params) bool {
-		return p.Start.Equal(time.Unix(1795172400-7200, 0))
+	f(vals("query", q, "since", "2h", "end", "1795168800"), func(p logql.Params) bool {
+		return p.Start.Equal(time.Unix(1795168800-7200, 0))
+	})
+	// An end in the future: since counts back from now.
+	f(vals("query", q, "since", "2h", "end", "1795179600"), func(p logql.Params) bool {
+		return p.Start.Equal(testNow.Add(-2*time.Hour)) && p.End.Equal(time.Unix(1795179600, 0))
 	})
 	f(vals("query", q, "start", "1795168800", "end", "1795168800"), func(p logql.Params) bool { return p.Start.Equal(p.End) })
 	// Exactly the maximum: 5000 entries and 11,000 points are allowed.
@@ -108,12 +112,12 @@ func TestParamErrors(t *testing.T) {
 	q := `{app="api"}`
 	f(qr, vals("query", q, "limit", "0"), "limit must be a positive value")
 	f(qr, vals("query", q, "limit", "-5"), "limit must be a positive value")
-	f(qr, vals("query", q, "limit", "many"), `cannot parse "many" to a valid limit`)
+	f(qr, vals("query", q, "limit", "many"), `strconv.Atoi: parsing "many": invalid syntax`)
 	f(qr, vals("query", q, "limit", "5001"), "max entries limit per query exceeded, limit > max_entries_limit_per_query (5001 > 5000)")
 	f(qr, vals("query", q, "direction", "sideways"), "invalid direction 'sideways'")
 	f(qr, vals("query", q, "start", "1795172400", "end", "1795168800"), "end timestamp must not be before or equal to start time")
-	f(qr, vals("query", q, "start", "later"), `cannot parse "later" to a valid timestamp`)
-	f(qr, vals("query", q, "end", "later"), `cannot parse "later" to a valid timestamp`)
+	f(qr, vals("query", q, "start", "later"), `strconv.ParseInt: parsing "later": invalid syntax`)
+	f(qr, vals("query", q, "end", "later"), `strconv.ParseInt: parsing "later": invalid syntax`)
 	f(qr, vals("query", q, "step", "0"), "zero or negative query resolution step widths are not accepted. Try a positive integer")
 	f(qr, vals("query", q, "step", "-1"), "zero or negative query resolution step widths are not accepted. Try a positive integer")
 	f(qr, vals("query", q, "step", "fast"), `cannot parse "fast" to a valid duration`)
@@ -125,7 +129,7 @@ func TestParamErrors(t *testing.T) {
 	f(qr, vals("query", `{app="api"`), "parse error at line 1, col 11: syntax error: unexpected $end, expecting } or ,")
 	f(qr, vals("query", `{app=~".*"}`), `parse error : queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will`)
 	f(qi, vals("query", q), "log queries are not supported as an instant query type, please change your query to a range query type")
-	f(qi, vals("query", `count_over_time({app="api"}[1m])`, "time", "x"), `cannot parse "x" to a valid timestamp`)
+	f(qi, vals("query", `count_over_time({app="api"}[1m])`, "time", "x"), `strconv.ParseInt: parsing "x": invalid syntax`)
 	if n := len(ts.eng.calls); n != 0 {
 		t.Fatalf("engine called %d times for rejected requests", n)
 	}

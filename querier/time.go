@@ -12,7 +12,7 @@ import (
 
 // parseTimestamp reads a time as Loki does: float seconds ("1795168800.5"), an integer of
 // 10 digits or fewer as seconds, a longer integer as nanoseconds, or RFC3339Nano. An empty
-// value yields def.
+// value yields def. A bad value gives strconv's error, which Loki returns verbatim.
 func parseTimestamp(value string, def time.Time) (time.Time, error) {
 	if value == "" {
 		return def, nil
@@ -33,7 +33,7 @@ func parseTimestamp(value string, def time.Time) (time.Time, error) {
 		if t, terr := time.Parse(time.RFC3339Nano, value); terr == nil {
 			return t, nil
 		}
-		return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp", value)
+		return time.Time{}, err
 	}
 	digits := len(strings.TrimPrefix(value, "-"))
 	if digits <= 10 {
