@@ -32,6 +32,9 @@ type Overrides struct {
 
 // NewOverrides loads file (if not empty) once; a bad file at start is an error.
 func NewOverrides(defaults Limits, file string, period time.Duration, logger *slog.Logger) (*Overrides, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	d := defaults
 	o := &Overrides{defaults: &d, file: file, period: period, logger: logger}
 	empty := map[string]*Limits{}
