@@ -21,6 +21,9 @@ const (
 	typeBytes    = "bytes"
 )
 
+// errorLabels are the pipeline's error labels, never reported as fields.
+var errorLabels = map[string]bool{"__error__": true, "__error_details__": true, "__preserve_error__": true}
+
 // detectedField accumulates one field across the sampled lines.
 type detectedField struct {
 	name    string
@@ -34,9 +37,17 @@ type detectedField struct {
 // exactly: the sample is bounded by the line limit, so the memory is too.
 type fieldDetector struct {
 	fields map[string]*detectedField
+	// typed holds the fields whose type was set from the current stream: as in Loki, a
+	// field's type comes from its first value in a stream, and a later stream re-decides it.
+	typed map[string]bool
 }
 
-func newFieldDetector() *fieldDetector { return &fieldDetector{fields: map[string]*detectedField{}} }
+func newFieldDetector() *fieldDetector {
+	return &fieldDetector{fields: map[string]*detectedField{}, typed: map[string]bool{}}
+}
+
+// nextStream starts a new stream: field types are decided again from its values.
+func (d *fieldDetector) nextStream() { clear(d.typed) }
 
 func (d *fieldDetector) add(name, value, parser string, path []string) {
 	f := d.fields[name]
@@ -48,25 +59,34 @@ func (d *fieldDetector) add(name, value, parser string, path []string) {
 	if parser != "" {
 		f.parsers[parser] = struct{}{}
 	}
-	f.typ = mergeType(f.typ, valueType(value))
+	if !d.typed[name] {
+		d.typed[name] = true
+		f.typ = valueType(value)
+	}
 }
 
-// addEntry detects the fields of one entry: its structured metadata, then its line as JSON
-// (when it looks like an object) or logfmt.
+// addEntry detects the fields of one entry: its structured metadata, the labels the query's
+// own parsers extracted, and its line parsed as JSON (when it is an object) or else logfmt.
 func (d *fieldDetector) addEntry(e logql.Entry) {
 	for _, l := range e.StructuredMetadata {
 		d.add(l.Name, l.Value, "", nil)
 	}
+	parser := ""
 	line := strings.TrimSpace(e.Line)
-	if strings.HasPrefix(line, "{") {
-		var obj map[string]any
-		if json.Unmarshal([]byte(line), &obj) == nil {
-			d.addJSON(obj, nil)
-			return
+	var obj map[string]any
+	if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &obj) == nil {
+		parser = "json"
+		d.addJSON(obj, nil)
+	} else if kvs := parseLogfmt(line); len(kvs) > 0 {
+		parser = "logfmt"
+		for _, kv := range kvs {
+			d.add(kv[0], kv[1], parser, nil)
 		}
 	}
-	for _, kv := range parseLogfmt(line) {
-		d.add(kv[0], kv[1], "logfmt", nil)
+	for _, l := range e.Parsed {
+		if !errorLabels[l.Name] {
+			d.add(l.Name, l.Value, parser, nil)
+		}
 	}
 }
 
@@ -149,16 +169,16 @@ func parseLogfmt(line string) [][2]string {
 	return out
 }
 
-// valueType classifies one value.
+// valueType classifies one value, trying the types in Loki's order.
 func valueType(v string) string {
-	if v == "true" || v == "false" {
-		return typeBoolean
-	}
 	if _, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return typeInt
 	}
 	if _, err := strconv.ParseFloat(v, 64); err == nil {
 		return typeFloat
+	}
+	if _, err := strconv.ParseBool(v); err == nil {
+		return typeBoolean
 	}
 	if _, err := time.ParseDuration(v); err == nil {
 		return typeDuration
@@ -169,17 +189,60 @@ func valueType(v string) string {
 	return typeString
 }
 
-// mergeType is the type of a field seen with both a and b: ints widen to floats, any other
-// disagreement makes a string.
-func mergeType(a, b string) string {
-	switch {
-	case a == "" || a == b:
-		return b
-	case (a == typeInt && b == typeFloat) || (a == typeFloat && b == typeInt):
-		return typeFloat
-	default:
-		return typeString
+// staticLabels are always offered by detected_labels, whatever their values (Loki's set).
+var staticLabels = map[string]bool{"cluster": true, "namespace": true, "instance": true, "pod": true}
+
+// rejectLabel reports whether detected_labels leaves a label out, as Loki does: when it has
+// no values, or every value is an ID (a number or a UUID) — except a label whose one or two
+// values are all "0" or "1", which looks like a flag.
+func rejectLabel(values []string) bool {
+	if len(values) == 0 {
+		return true
 	}
+	if len(values) <= 2 {
+		flag := true
+		for _, v := range values {
+			if v != "0" && v != "1" {
+				flag = false
+			}
+		}
+		if flag {
+			return false
+		}
+	}
+	for _, v := range values {
+		if _, err := strconv.ParseFloat(v, 64); err != nil && !isUUID(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// isUUID accepts the forms Loki's UUID parser does: 8-4-4-4-12 hex digits, optionally in
+// braces or after "urn:uuid:", or 32 hex digits without dashes.
+func isUUID(s string) bool {
+	switch {
+	case len(s) == 45 && strings.EqualFold(s[:9], "urn:uuid:"):
+		s = s[9:]
+	case len(s) == 38 && s[0] == '{' && s[37] == '}':
+		s = s[1:37]
+	case len(s) == 32:
+		return isHex(s)
+	}
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return false
+	}
+	return isHex(s[:8]) && isHex(s[9:13]) && isHex(s[14:18]) && isHex(s[19:23]) && isHex(s[24:])
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 // sorted returns the fields by name.

@@ -19,6 +19,8 @@ func TestValueType(t *testing.T) {
 	}
 	f("true", typeBoolean)
 	f("false", typeBoolean)
+	f("TRUE", typeBoolean)
+	f("1", typeInt) // ints are tried before booleans
 	f("200", typeInt)
 	f("-3", typeInt)
 	f("1.31", typeFloat)
@@ -31,18 +33,25 @@ func TestValueType(t *testing.T) {
 	f("GET", typeString)
 	f("", typeString)
 	f("/v1/orders", typeString)
+}
 
-	m := func(a, b, want string) {
+func TestRejectLabel(t *testing.T) {
+	f := func(want bool, values ...string) {
 		t.Helper()
-		if got := mergeType(a, b); got != want {
-			t.Fatalf("mergeType(%s, %s) = %s, want %s", a, b, got, want)
+		if got := rejectLabel(values); got != want {
+			t.Fatalf("rejectLabel(%q) = %v, want %v", values, got, want)
 		}
 	}
-	m("", typeInt, typeInt)
-	m(typeInt, typeFloat, typeFloat)
-	m(typeFloat, typeInt, typeFloat)
-	m(typeInt, typeDuration, typeString)
-	m(typeBoolean, typeBoolean, typeBoolean)
+	f(true)
+	f(true, "12", "13", "14")
+	f(true, "1.5", "7")
+	f(true, "123e4567-e89b-12d3-a456-426614174000", "42")
+	f(true, "{123e4567-e89b-12d3-a456-426614174000}", "urn:uuid:123e4567-e89b-12d3-a456-426614174000", "123e4567e89b12d3a456426614174000")
+	f(false, "0", "1")
+	f(false, "1")
+	f(false, "api", "12")
+	f(false, "123e4567-e89b-12d3-a456-42661417400g")
+	f(true, "0", "1", "2")
 }
 
 func TestParseLogfmt(t *testing.T) {
@@ -74,7 +83,9 @@ func TestDetectedFields(t *testing.T) {
 				{Timestamp: 2, Line: `{"level":"error","status":500,"latency_ms":2,"req":{"method":"POST"}}`, StructuredMetadata: labels.FromStrings("trace_id", "t2")},
 			}},
 			{Labels: labels.FromStrings("app", "web"), Entries: []logql.Entry{
-				{Timestamp: 1, Line: `level=warn duration=1.42s bytes=10KB ok=true`},
+				{Timestamp: 1, Line: `level=warn duration=1.42s bytes=10KB ok=true`,
+					Parsed: labels.FromStrings("__error__", "JSONParserErr", "caller", "h.go")},
+				{Timestamp: 0, Line: `just words`, Parsed: labels.FromStrings("caller", "main.go")},
 			}},
 		}}
 	}
@@ -102,6 +113,7 @@ func TestDetectedFields(t *testing.T) {
 	}
 	want := []field{
 		{"bytes", typeBytes, 1, []string{"logfmt"}, nil},
+		{"caller", typeString, 2, []string{"logfmt"}, nil},
 		{"duration", typeDuration, 1, []string{"logfmt"}, nil},
 		{"latency_ms", typeFloat, 2, []string{"json"}, []string{"latency_ms"}},
 		{"level", typeString, 3, []string{"json", "logfmt"}, []string{"level"}},
@@ -132,8 +144,12 @@ func TestDetectedFields(t *testing.T) {
 func TestDetectedLabels(t *testing.T) {
 	ts := newTestServer(t, nil)
 	seedMeta(ts)
+	// ID-like labels are left out, unless Loki counts them as static (pod).
+	ts.meta.streams["acme"] = append(ts.meta.streams["acme"],
+		fakeStream{labels.FromStrings("app", "api", "namespace", "prod", "pod", "7", "request_id", "123e4567-e89b-12d3-a456-426614174000"), []int64{t0 + 9}},
+		fakeStream{labels.FromStrings("app", "api", "namespace", "prod", "pod", "8", "request_id", "4711"), []int64{t0 + 9}})
 	resp := ts.get(t, "acme", "/loki/api/v1/detected_labels", vals("query", `{namespace="prod"}`, "start", "1795168800", "end", "1795172400"))
-	want := `{"detectedLabels":[{"label":"app","cardinality":2},{"label":"namespace","cardinality":1},{"label":"pod","cardinality":3},{"label":"service_name","cardinality":2}]}`
+	want := `{"detectedLabels":[{"label":"app","cardinality":2},{"label":"namespace","cardinality":1},{"label":"pod","cardinality":5},{"label":"service_name","cardinality":2}]}`
 	if resp.status != http.StatusOK || resp.body != want {
 		t.Fatalf("got %d %s\nwant %s", resp.status, resp.body, want)
 	}

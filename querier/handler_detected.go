@@ -68,6 +68,7 @@ func (a *API) detectFields(r *http.Request) (*fieldDetector, int, error) {
 	}
 	d := newFieldDetector()
 	for _, s := range ss {
+		d.nextStream()
 		for _, e := range s.Entries {
 			d.addEntry(e)
 		}
@@ -139,7 +140,7 @@ func (a *API) handleDetectedFieldValues(w http.ResponseWriter, r *http.Request) 
 }
 
 // handleDetectedLabels answers {"detectedLabels":[{"label","cardinality"}]} from the stream
-// labels of the range (query= optional selector).
+// labels of the range (query= optional selector), leaving out ID-like labels as Loki does.
 func (a *API) handleDetectedLabels(w http.ResponseWriter, r *http.Request) error {
 	m, err := a.parseMeta(r)
 	if err != nil {
@@ -163,8 +164,10 @@ func (a *API) handleDetectedLabels(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	names := make([]string, 0, len(values))
-	for n := range values {
-		names = append(names, n)
+	for n, vs := range values {
+		if staticLabels[n] || !rejectLabel(sortedKeys(vs)) {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	buf := []byte(`{"detectedLabels":[`)
