@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jetlog/jetlog/logql"
+	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
@@ -18,11 +19,11 @@ func (a *API) handleRangeQuery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, _, err := a.rangeParams(r, lim)
+	p, expr, err := a.rangeParams(r, lim)
 	if err != nil {
 		return err
 	}
-	return a.runQuery(w, r, p, tenants, lim)
+	return a.runQuery(w, r, p, expr, tenants, lim)
 }
 
 func (a *API) handleInstantQuery(w http.ResponseWriter, r *http.Request) error {
@@ -30,11 +31,11 @@ func (a *API) handleInstantQuery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, _, err := a.instantParams(r, lim)
+	p, expr, err := a.instantParams(r, lim)
 	if err != nil {
 		return err
 	}
-	return a.runQuery(w, r, p, tenants, lim)
+	return a.runQuery(w, r, p, expr, tenants, lim)
 }
 
 // categorizeLabels reports whether the client asked for categorized labels.
@@ -50,8 +51,16 @@ func categorizeLabels(r *http.Request) bool {
 }
 
 // runQuery runs p for the request's tenants under the query timeout and writes the result.
-func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params, tenants []string, lim Limits) error {
+func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params, expr syntax.Expr, tenants []string, lim Limits) error {
 	p.CategorizeLabels = categorizeLabels(r)
+	if len(tenants) > 1 {
+		switch multiTenantMode(expr) {
+		case once:
+			tenants = tenants[:1]
+		case unsupported:
+			return badRequest(msgMultiTenantUnsupported)
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), lim.QueryTimeout)
 	defer cancel()
 	res, err := a.queryTenants(ctx, p, tenants)
@@ -66,7 +75,7 @@ func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params, t
 
 // queryTenants runs p once per tenant. With several tenants every stream and series gets
 // the __tenant_id__ label, as Loki's multi-tenant queries do, and log results are cut
-// back to the limit in the query's direction.
+// back to the limit in the query's direction. Callers check multiTenantMode first.
 func (a *API) queryTenants(ctx context.Context, p logql.Params, tenants []string) (logql.Result, error) {
 	if len(tenants) == 1 {
 		p.Tenant = tenants[0]
