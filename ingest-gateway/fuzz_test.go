@@ -1,0 +1,101 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/grafana/loki/pkg/push"
+	"github.com/klauspost/compress/snappy"
+)
+
+// Decoders must turn any input into a request or an *httpError, never a panic, and every
+// label string they produce must go through the label checks without a panic either.
+
+func FuzzDecodeProtobuf(f *testing.F) {
+	f.Add(protoBody(f, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(0, "x", "k", "v")}}))
+	f.Add(snappy.Encode(nil, []byte{0x0a, 0x03, 0x0a, 0x01, 0x7b}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var buf bytes.Buffer
+		data, err := unsnappy(body, &buf, 1<<20)
+		if err != nil {
+			mustBeHTTPError(t, err)
+			return
+		}
+		var req push.PushRequest
+		if err := decodeProtobuf(data, &req); err != nil {
+			mustBeHTTPError(t, err)
+			return
+		}
+		checkAll(&req)
+	})
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add([]byte(`{"streams":[{"stream":{"app":"a"},"values":[["1700000000000000000","x",{"k":"v"}]]}]}`))
+	f.Add([]byte(`{"streams":[{"labels":"{a=\"b\"}","entries":[{"ts":"2026-01-01T00:00:00Z","line":"x"}]}]}`))
+	f.Add([]byte(`{"streams":[{"stream":{"a":"b"},"values":[[1,"x"]]}]}`))
+	f.Add([]byte(`[[[[[[[[`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req push.PushRequest
+		if err := decodeJSON(body, &req); err != nil {
+			mustBeHTTPError(t, err)
+			return
+		}
+		checkAll(&req)
+	})
+}
+
+func FuzzDecompress(f *testing.F) {
+	f.Add(uint8(0), gzipped([]byte("hello")))
+	f.Add(uint8(1), deflated([]byte("hello")))
+	f.Add(uint8(2), snappy.Encode(nil, []byte("hello")))
+	f.Add(uint8(0), []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff})
+	encodings := []string{"gzip", "deflate", "snappy", "", "br"}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		const limit = 1 << 16
+		enc := encodings[int(which)%len(encodings)]
+		var out, unsnapped bytes.Buffer
+		data, err := decompress(enc, body, &out, limit)
+		if err != nil {
+			mustBeHTTPError(t, err)
+			return
+		}
+		if len(data) > limit {
+			t.Fatalf("%s output %d bytes beyond limit", enc, len(data))
+		}
+		if enc == "snappy" {
+			data, err = unsnappy(data, &unsnapped, limit)
+			if err != nil {
+				mustBeHTTPError(t, err)
+				return
+			}
+			if len(data) > limit {
+				t.Fatalf("snappy output %d bytes beyond limit", len(data))
+			}
+		}
+	})
+}
+
+func mustBeHTTPError(t *testing.T, err error) {
+	t.Helper()
+	var he *httpError
+	if !errors.As(err, &he) || he.status < 400 || he.msg == "" {
+		t.Fatalf("error %v is not a client error", err)
+	}
+}
+
+func checkAll(req *push.PushRequest) {
+	l := DefaultLimits()
+	b := boundsFor(&l, testNow)
+	for i := range req.Streams {
+		s := &req.Streams[i]
+		ps := &parsedStream{}
+		ps.ls, ps.err = parseLabels(s.Labels)
+		v := checkLabels(ps, s.Labels, &l)
+		for j := range s.Entries {
+			checkEntry(&s.Entries[j], v.canonical, &l, b)
+		}
+	}
+}
