@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jetlog/jetlog/logql"
@@ -41,6 +42,9 @@ type Config struct {
 	AuthEnabled bool `yaml:"auth_enabled"`
 	// MaxDetectedFieldsLogLines bounds the log query run by detected_fields/detected_labels.
 	MaxDetectedFieldsLogLines int `yaml:"detected_fields_max_lines"`
+	// CompressResponses gzips responses for clients that accept it (Grafana does): log
+	// results are text that compresses several times over.
+	CompressResponses bool `yaml:"compress_responses"`
 }
 
 // RegisterFlags registers the flags and sets defaults (Loki's).
@@ -52,6 +56,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.BoolVar(&c.MultiTenantQueriesEnabled, "querier.multi-tenant-queries-enabled", false, "When true, allow queries to span multiple tenants.")
 	f.BoolVar(&c.AuthEnabled, "auth.enabled", true, "Require X-Scope-OrgID on every request.")
 	f.IntVar(&c.MaxDetectedFieldsLogLines, "querier.detected-fields-max-lines", 1000, "Log lines sampled by detected_fields and detected_labels.")
+	f.BoolVar(&c.CompressResponses, "querier.compress-http-responses", true, "Compress HTTP responses.")
 }
 
 // Validate reports every invalid setting at once.
@@ -101,6 +106,9 @@ func New(cfg Config, eng Engine, meta logql.MetadataQuerier, logger *slog.Logger
 func (a *API) Routes(r chi.Router) {
 	handle := func(route string, h handlerFunc) {
 		wrapped := a.instrument(route, h)
+		if a.cfg.CompressResponses {
+			wrapped = gzhttp.GzipHandler(wrapped)
+		}
 		r.Get(route, wrapped)
 		r.Post(route, wrapped)
 	}

@@ -2,13 +2,16 @@ package querier
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"os"
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/jetlog/jetlog/logql"
@@ -349,5 +352,37 @@ func TestLargeStreamsResult(t *testing.T) {
 		if v[0] != strconv.Itoa(5000-i) || v[1] != entries[i].Line {
 			t.Fatalf("value %d = %v", i, v)
 		}
+	}
+}
+
+// TestCompressedResponse checks gzip for clients that ask for it, and plain bodies otherwise.
+func TestCompressedResponse(t *testing.T) {
+	ts := newTestServer(t, nil)
+	entries := make([]logql.Entry, 500)
+	for i := range entries {
+		entries[i] = logql.Entry{Timestamp: int64(1000 - i), Line: "level=info msg=\"request served\" path=/v1/orders"}
+	}
+	ts.eng.result = func(logql.Params) logql.Result {
+		return logql.Result{Type: logql.ResultStreams, Value: logql.Streams{{Labels: labels.FromStrings("app", "api"), Entries: entries}}}
+	}
+	params := vals("query", `{app="api"}`, "limit", "500")
+	gz := ts.get(t, "acme", "/loki/api/v1/query_range", params, "Accept-Encoding", "gzip")
+	if gz.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("no gzip: headers %v", gz.header)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(gz.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainGz, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := ts.get(t, "acme", "/loki/api/v1/query_range", params, "Accept-Encoding", "identity")
+	if plain.header.Get("Content-Encoding") != "" {
+		t.Fatalf("identity request got %q", plain.header.Get("Content-Encoding"))
+	}
+	if string(plainGz) != plain.body || len(gz.body) >= len(plain.body)/4 {
+		t.Fatalf("gzip body %d bytes decodes to %d bytes, plain %d bytes", len(gz.body), len(plainGz), len(plain.body))
 	}
 }
