@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/logql/syntax"
@@ -63,10 +64,12 @@ func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params, e
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), lim.QueryTimeout)
 	defer cancel()
+	start := time.Now()
 	res, err := a.queryTenants(ctx, p, tenants)
 	if err != nil {
 		return err
 	}
+	fillStats(&res, time.Since(start))
 	if err := checkSeries(res, lim); err != nil {
 		return err
 	}
@@ -126,6 +129,30 @@ func (a *API) queryTenants(ctx context.Context, p logql.Params, tenants []string
 		out.Value = limitStreams(ss, p.Limit, p.Direction)
 	}
 	return out, nil
+}
+
+// fillStats completes the figures the API can know itself when the engine left them zero:
+// the execution time it measured and the number of entries (log queries) or series and
+// samples (metric queries) returned, which is what Loki counts.
+func fillStats(res *logql.Result, took time.Duration) {
+	if res.Stats.ExecTimeSeconds == 0 {
+		res.Stats.ExecTimeSeconds = took.Seconds()
+	}
+	if res.Stats.TotalEntriesReturned != 0 {
+		return
+	}
+	switch v := res.Value.(type) {
+	case logql.Streams:
+		for _, s := range v {
+			res.Stats.TotalEntriesReturned += int64(len(s.Entries))
+		}
+	case logql.Matrix:
+		res.Stats.TotalEntriesReturned = int64(len(v))
+	case logql.Vector:
+		res.Stats.TotalEntriesReturned = int64(len(v))
+	case logql.Scalar:
+		res.Stats.TotalEntriesReturned = 1
+	}
 }
 
 // limitStreams keeps the limit entries first in direction across all streams.
