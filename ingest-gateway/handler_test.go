@@ -2,17 +2,22 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/grafana/loki/pkg/push"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
+
+	"github.com/jetlog/jetlog/schemas"
 )
 
 func gzipped(b []byte) []byte {
@@ -194,5 +199,56 @@ func TestMetricsRegistered(t *testing.T) {
 	}
 	if v := value(t, e.g.m.bytesReceived.WithLabelValues("t1")); v != 5 {
 		t.Fatalf("bytes received %v", v)
+	}
+}
+
+// blockingPublisher holds PublishAll until release is closed.
+type blockingPublisher struct {
+	recordingPublisher
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (p *blockingPublisher) PublishAll(ctx context.Context, msgs []schemas.Message) error {
+	p.entered <- struct{}{}
+	<-p.release
+	return p.recordingPublisher.PublishAll(ctx, msgs)
+}
+
+func TestCloseDrainsInFlight(t *testing.T) {
+	pub := &blockingPublisher{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	g, err := New(defaultConfig(), Deps{Publisher: pub, Partitions: testPartitions, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := chi.NewRouter()
+	g.Routes(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	e := &testEnv{g: g, url: srv.URL}
+	done := make(chan int, 1)
+	go func() {
+		status, _ := e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{a="b"}`, Entries: []push.Entry{entry(0, "x")}}), "X-Scope-OrgID", "t1")
+		done <- status
+	}()
+	<-pub.entered
+	closed := make(chan struct{})
+	go func() { _ = g.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a push was in flight")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if status, _ := e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{a="b"}`, Entries: []push.Entry{entry(0, "y")}}), "X-Scope-OrgID", "t1"); status != 503 {
+		t.Fatalf("push during drain: %d", status)
+	}
+	close(pub.release)
+	if status := <-done; status != 204 {
+		t.Fatalf("in-flight push: %d", status)
+	}
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return after the in-flight push finished")
 	}
 }

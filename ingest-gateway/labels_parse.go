@@ -175,6 +175,9 @@ type parsedStream struct {
 	verdict verdictPtr
 }
 
+// maxCachedLabelsLen keeps giant label strings (a push with a million labels) out of the cache.
+const maxCachedLabelsLen = 4096
+
 func newLabelCache(max int) *labelCache {
 	return &labelCache{m: make(map[string]*parsedStream), max: max}
 }
@@ -188,6 +191,9 @@ func (c *labelCache) get(s string) *parsedStream {
 	}
 	ls, err := parseLabels(s)
 	ps = &parsedStream{ls: ls, err: err}
+	if len(s) > maxCachedLabelsLen {
+		return ps // hostile or unusual: parse every time rather than pin it in memory
+	}
 	key := string([]byte(s)) // own copy: s may alias a request buffer
 	c.mu.Lock()
 	if len(c.m) >= c.max {

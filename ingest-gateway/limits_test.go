@@ -78,12 +78,13 @@ func TestOverridesReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("overrides:\n  t1:\n    max_line_size: 10B\n    ingestion_rate_mb: 1\n")
+	write("overrides:\n  t1:\n    max_line_size: 10B\n    ingestion_rate_mb: 1\n    max_structured_metadata_size: 1024\n    discover_service_name: [app]\n")
 	ov, err := NewOverrides(DefaultLimits(), path, 10*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l := ov.ForTenant("t1"); l.MaxLineSize != 10 || l.IngestionRateMB != 1 || l.MaxLabelNamesPerSeries != 15 {
+	if l := ov.ForTenant("t1"); l.MaxLineSize != 10 || l.IngestionRateMB != 1 || l.MaxLabelNamesPerSeries != 15 ||
+		l.MaxStructuredMetadataSize != 1024 || l.DiscoverServiceName.String() != "app" {
 		t.Fatalf("t1 limits %+v", l)
 	}
 	if l := ov.ForTenant("t2"); l.MaxLineSize != 256000 {
