@@ -39,6 +39,9 @@ type Config struct {
 	Overrides                 map[string]TenantLimits `yaml:"overrides"`
 	MultiTenantQueriesEnabled bool                    `yaml:"multi_tenant_queries_enabled"`
 	// AuthEnabled requires X-Scope-OrgID; without it every request is tenant "fake", as Loki.
+	// It is Loki's process-wide auth_enabled / -auth.enabled, which the gateway shares:
+	// RegisterFlags sets the default (true) but leaves the flag to the binary, which copies
+	// its value here, so that one FlagSet can hold every component's flags.
 	AuthEnabled bool `yaml:"auth_enabled"`
 	// MaxDetectedFieldsLogLines bounds the log query run by detected_fields/detected_labels.
 	MaxDetectedFieldsLogLines int `yaml:"detected_fields_max_lines"`
@@ -54,7 +57,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.DurationVar(&c.MaxQueryLength, "store.max-query-length", 721*time.Hour, "The limit to length of chunk store queries. 0 to disable.")
 	f.DurationVar(&c.QueryTimeout, "querier.query-timeout", time.Minute, "Timeout when querying backends (ingesters or storage) during the execution of a query request.")
 	f.BoolVar(&c.MultiTenantQueriesEnabled, "querier.multi-tenant-queries-enabled", false, "When true, allow queries to span multiple tenants.")
-	f.BoolVar(&c.AuthEnabled, "auth.enabled", true, "Require X-Scope-OrgID on every request.")
+	c.AuthEnabled = true
 	f.IntVar(&c.MaxDetectedFieldsLogLines, "querier.detected-fields-max-lines", 1000, "Log lines sampled by detected_fields and detected_labels.")
 	f.BoolVar(&c.CompressResponses, "querier.compress-http-responses", true, "Compress HTTP responses.")
 }
