@@ -176,6 +176,8 @@ func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.Pu
 		s := &req.Streams[i]
 		streamBytes := 0
 		for j := range s.Entries {
+			// Parsed labels are a query-result field; a push has no business setting them.
+			s.Entries[j].Parsed = nil
 			streamBytes += entrySize(&s.Entries[j])
 		}
 		recvLines += len(s.Entries)

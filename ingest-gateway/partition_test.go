@@ -67,6 +67,45 @@ func TestBuildMessagesSplitsToMaxPayload(t *testing.T) {
 	}
 }
 
+// TestMessageIDsIndependentOfOtherStreams: a stream's messages are the same whether or not the
+// push's other streams were accepted, so retries after a partial 429 are deduplicated.
+func TestMessageIDsIndependentOfOtherStreams(t *testing.T) {
+	var streams []push.Stream
+	for i := 0; i < 40; i++ { // 40 streams over 16 partitions: several share one
+		streams = append(streams, push.Stream{Labels: fmt.Sprintf(`{app="s%d"}`, i), Entries: []push.Entry{{Timestamp: testNow, Line: "x"}}})
+	}
+	ids := func(streams []push.Stream) map[string]string {
+		msgs, err := buildMessages("t1", streams, testPartitions, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, m := range msgs {
+			req, err := schemas.DecodeBatch(m.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(req.Streams) != 1 {
+				t.Fatalf("message holds %d streams", len(req.Streams))
+			}
+			out[req.Streams[0].Labels] = m.MsgID
+		}
+		return out
+	}
+	all := ids(streams)
+	evens := ids(func() (s []push.Stream) {
+		for i := 0; i < len(streams); i += 2 {
+			s = append(s, streams[i])
+		}
+		return s
+	}())
+	for labels, id := range evens {
+		if all[labels] != id {
+			t.Fatalf("stream %s: message ID depends on the other streams of the push", labels)
+		}
+	}
+}
+
 func TestBuildMessagesEntryTooLarge(t *testing.T) {
 	streams := []push.Stream{{Labels: `{a="b"}`, Entries: []push.Entry{{Timestamp: testNow, Line: strings.Repeat("x", 5000)}}}}
 	_, err := buildMessages("t1", streams, 1, 4096)
@@ -105,4 +144,23 @@ func TestFieldCost(t *testing.T) {
 	f(128, 131)
 	f(16383, 16386)
 	f(16384, 16388)
+}
+
+func TestEntryProtoSize(t *testing.T) {
+	f := func(e push.Entry) {
+		t.Helper()
+		if got, want := entryProtoSize(&e), e.Size(); got != want {
+			t.Errorf("entryProtoSize(ts %s, line %d bytes, %d metadata) = %d, want %d", e.Timestamp, len(e.Line), len(e.StructuredMetadata), got, want)
+		}
+	}
+	f(push.Entry{})
+	f(push.Entry{Timestamp: time.Unix(0, 0)})
+	f(push.Entry{Timestamp: time.Unix(0, 1), Line: "x"})
+	f(push.Entry{Timestamp: time.Unix(-5, 999), Line: strings.Repeat("y", 300)})
+	f(push.Entry{Timestamp: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), Line: strings.Repeat("y", 20000)})
+	f(push.Entry{Timestamp: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Line: "old"})
+	f(push.Entry{Timestamp: testNow, Line: "z", StructuredMetadata: push.LabelsAdapter{{Name: "", Value: ""}, {Name: "k", Value: ""}, {Name: "", Value: "v"}, {Name: "trace_id", Value: strings.Repeat("a", 200)}}})
+	for i := 0; i < 200; i++ {
+		f(push.Entry{Timestamp: time.Unix(int64(i*i*i*7919)-1e6, int64(i*104729)), Line: strings.Repeat("l", i*3)})
+	}
 }
