@@ -119,3 +119,27 @@ func TestBadPushes(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeLabelSet: a stream with 50,000 labels is refused with Loki's message; the parse
+// cache does not keep it.
+func TestHugeLabelSet(t *testing.T) {
+	e := newTestEnv(t, nil)
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 50000; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, `l%05d="v"`, i)
+	}
+	b.WriteString("}")
+	status, msg := e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: b.String(), Entries: []push.Entry{entry(0, "x")}}), "X-Scope-OrgID", "t1")
+	if status != 400 || !strings.HasPrefix(msg, `entry for stream '{l00000="v", l00001="v"`) || !strings.HasSuffix(msg, "' has 50000 label names; limit 15\n") {
+		t.Fatalf("got %d %q...", status, truncate(msg, 200))
+	}
+	e.g.cache.mu.RLock()
+	defer e.g.cache.mu.RUnlock()
+	if len(e.g.cache.m) != 0 {
+		t.Fatalf("cache holds %d entries", len(e.g.cache.m))
+	}
+}

@@ -20,4 +20,18 @@
 // Limits use Loki's limits_config names, flags and defaults (limits.go); per-tenant overrides
 // come from a runtime config file in Loki's "overrides:" format, reloaded periodically
 // (overrides.go).
+//
+// Wiring (cmd/):
+//
+//	var cfg gateway.Config
+//	cfg.RegisterFlags(fs)                  // -auth.enabled, -distributor.*, -validation.*, ...
+//	g, err := gateway.New(cfg, gateway.Deps{
+//		Publisher:  busPublisher,        // package bus; PublishAll returns after JetStream acks
+//		Partitions: busCfg.Partitions,   // the same P the chunkers consume
+//		Logger:     logger,
+//		Registerer: reg,
+//	})
+//	g.Routes(router)                       // POST /loki/api/v1/push, /api/prom/push
+//	go g.Run(ctx)                          // runtime-config reloads, idle tenant cleanup
+//	defer g.Close()                        // 503 for new pushes, waits for those in flight
 package gateway

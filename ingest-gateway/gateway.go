@@ -86,8 +86,21 @@ func (g *Gateway) Routes(r chi.Router) {
 	r.Post("/api/prom/push", g.handlePush)
 }
 
-// Run reloads the runtime overrides until ctx ends.
-func (g *Gateway) Run(ctx context.Context) error { return g.overrides.Run(ctx) }
+// Run reloads the runtime overrides and forgets idle tenants' limiter state until ctx ends.
+func (g *Gateway) Run(ctx context.Context) error {
+	done := make(chan error, 1)
+	go func() { done <- g.overrides.Run(ctx) }()
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return <-done
+		case now := <-t.C:
+			g.limiters.sweep(now)
+		}
+	}
+}
 
 // Close stops accepting pushes (new ones get 503) and waits for those in flight to finish,
 // so that every 2xx already promised is backed by a bus acknowledgement.

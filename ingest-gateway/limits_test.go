@@ -202,3 +202,34 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestIdleTenantsForgotten(t *testing.T) {
+	ls := newLimiters()
+	l := DefaultLimits()
+	ls.tenant("a", &l)
+	ls.tenant("b", &l)
+	ls.tenants["a"].lastSeen = time.Now().Add(-2 * streamIdle)
+	ls.sweep(time.Now())
+	if _, ok := ls.tenants["a"]; ok {
+		t.Fatal("idle tenant kept")
+	}
+	if _, ok := ls.tenants["b"]; !ok {
+		t.Fatal("active tenant forgotten")
+	}
+}
+
+func TestRunStopsWithContext(t *testing.T) {
+	e := newTestEnv(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.g.Run(ctx) }()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}

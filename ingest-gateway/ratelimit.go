@@ -25,6 +25,7 @@ type tenantLimiter struct {
 	rate      *rate.Limiter
 	streams   map[string]*streamState
 	lastSweep time.Time
+	lastSeen  time.Time
 }
 
 type streamState struct {
@@ -46,8 +47,24 @@ func (ls *limiters) tenant(id string, l *Limits) *tenantLimiter {
 	if t.limits != l {
 		t.resize(l)
 	}
+	t.lastSeen = time.Now()
 	t.mu.Unlock()
 	return t
+}
+
+// sweep forgets tenants that pushed nothing for streamIdle, so that tenant IDs invented by
+// clients do not accumulate state forever. A forgotten tenant starts again with full buckets.
+func (ls *limiters) sweep(now time.Time) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for id, t := range ls.tenants {
+		t.mu.Lock()
+		idle := now.Sub(t.lastSeen) > streamIdle
+		t.mu.Unlock()
+		if idle {
+			delete(ls.tenants, id)
+		}
+	}
 }
 
 // resize applies new limits (an override reload) without resetting the buckets' state.
