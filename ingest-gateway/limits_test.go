@@ -233,3 +233,32 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+func TestLineTruncateAndDisallowedMetadata(t *testing.T) {
+	t.Run("truncate", func(t *testing.T) {
+		e := newTestEnv(t, func(c *Config) { c.Limits.MaxLineSize = 4; c.Limits.MaxLineSizeTruncate = true })
+		if status, msg := e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(0, "abcdefgh")}}), "X-Scope-OrgID", "t1"); status != 204 {
+			t.Fatalf("%d %q", status, msg)
+		}
+		if got := e.pub.streams(t)[`{app="a", service_name="a"}`]; len(got) != 1 || got[0].Line != "abcd" {
+			t.Fatalf("got %+v", got)
+		}
+	})
+	t.Run("metadata disallowed", func(t *testing.T) {
+		e := newTestEnv(t, func(c *Config) { c.Limits.AllowStructuredMetadata = false })
+		status, msg := e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(0, "x", "k", "v"), entry(time.Second, "y")}}), "X-Scope-OrgID", "t1")
+		want := "stream '{app=\"a\", service_name=\"a\"}' includes structured metadata, but this feature is disallowed. Please see `limits_config.allow_structured_metadata` or contact your Loki administrator to enable it.\n"
+		if status != 400 || msg != want {
+			t.Fatalf("%d %q", status, msg)
+		}
+		if got := e.pub.streams(t)[`{app="a", service_name="a"}`]; len(got) != 1 || got[0].Line != "y" {
+			t.Fatalf("got %+v", got)
+		}
+	})
+	t.Run("old samples allowed", func(t *testing.T) {
+		e := newTestEnv(t, func(c *Config) { c.Limits.RejectOldSamples = false })
+		if status, msg := e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(-365*24*time.Hour, "old")}}), "X-Scope-OrgID", "t1"); status != 204 {
+			t.Fatalf("%d %q", status, msg)
+		}
+	})
+}
