@@ -59,11 +59,11 @@ func TestBadPushes(t *testing.T) {
 	f("deep JSON", []byte(`{"streams":`+deep+`}`), jsonH, 400,
 		"parse JSON push request: invalid character '[' exceeded max depth")
 	f("invalid label name", ok(`{a-b="c"}`, entry(0, "x")), tenant, 400,
-		`Error parsing labels '{a-b="c"}' with error: 1:3: parse error: expected '=' after label name "a"`)
+		`couldn't parse labels: 1:3: parse error: expected '=' after label name "a"`)
 	f("invalid label name in JSON", []byte(fmt.Sprintf(`{"streams":[{"stream":{"a.b":"c"},"values":[["%d","x"]]}]}`, ts)), jsonH, 400,
-		`Error parsing labels '{a.b="c"}' with error: 1:3: parse error: expected '=' after label name "a"`)
+		`couldn't parse labels: 1:3: parse error: expected '=' after label name "a"`)
 	f("unquoted value", ok(`{a=b}`, entry(0, "x")), tenant, 400,
-		`Error parsing labels '{a=b}' with error: 1:4: parse error: label value must be quoted, found 'b'`)
+		`couldn't parse labels: 1:4: parse error: label value must be quoted, found 'b'`)
 	f("no labels", ok(`{}`, entry(0, "x")), tenant, 400,
 		"error at least one label pair is required per stream")
 	f("only empty labels", ok(`{a=""}`, entry(0, "x")), tenant, 400,
@@ -89,7 +89,7 @@ func TestBadPushes(t *testing.T) {
 	f("too many metadata", ok(`{app="a"}`, entry(0, "x", md...)), tenant, 400,
 		"stream '{app=\"a\", service_name=\"a\"}' has too many structured metadata labels: '129', limit: '128'. Please see `limits_config.max_structured_metadata_entries_count` or contact your Loki administrator to increase it.")
 	f("invalid UTF-8 label value", ok("{a=\"\xff\"}", entry(0, "x")), tenant, 400,
-		"Error parsing labels '{a=\"\xff\"}' with error: 1:7: parse error: invalid UTF-8 in label value")
+		"couldn't parse labels: 1:7: parse error: invalid UTF-8 in label value")
 	f("missing tenant", ok(`{a="b"}`, entry(0, "x")), nil, 401, "no org id")
 	f("multi-tenant push", ok(`{a="b"}`, entry(0, "x")), []string{"X-Scope-OrgID", "a|b"}, 400, "multiple org IDs present")
 	f("tenant with >", ok(`{a="b"}`, entry(0, "x")), []string{"X-Scope-OrgID", "a>b"}, 400, "tenant ID 'a>b' contains unsupported character '>'")

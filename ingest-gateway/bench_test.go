@@ -60,7 +60,7 @@ func BenchmarkDecodeValidate(b *testing.B) {
 		if err := g.decode(r, &req); err != nil {
 			b.Fatal(err)
 		}
-		if res := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req); res.lines != 1000 {
+		if res, herr := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req); herr != nil || res.lines != 1000 {
 			b.Fatalf("accepted %d lines", res.lines)
 		}
 	}
@@ -74,7 +74,10 @@ func BenchmarkPartitionEncode(b *testing.B) {
 	if err := g.decode(r, &req); err != nil {
 		b.Fatal(err)
 	}
-	res := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req)
+	res, herr := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req)
+	if herr != nil {
+		b.Fatal(herr)
+	}
 	b.SetBytes(int64(lineBytes))
 	b.ReportAllocs()
 	for b.Loop() {

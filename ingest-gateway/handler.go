@@ -46,7 +46,10 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 	}
 	limits := g.overrides.ForTenant(tenant)
 	now := g.now()
-	res := g.validate(tenant, limits, now, &req)
+	res, herr := g.validate(tenant, limits, now, &req)
+	if herr != nil {
+		return herr.status, herr.msg
+	}
 	if len(res.accepted) == 0 {
 		if res.errs.empty() {
 			return http.StatusNoContent, ""
@@ -153,8 +156,25 @@ type validation struct {
 }
 
 // validate applies label and entry checks, counts received and discarded data, and returns
-// what may be published.
-func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.PushRequest) *validation {
+// what may be published. As in Loki, a label string that does not parse fails the whole push
+// (Loki parses every stream's labels while decoding the request); every other problem drops
+// only the stream or entry concerned.
+func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.PushRequest) (*validation, *httpError) {
+	parsed := make([]*parsedStream, len(req.Streams))
+	for i := range req.Streams {
+		parsed[i] = g.cache.get(req.Streams[i].Labels)
+		if err := parsed[i].err; err != nil {
+			lines, bytes := 0, 0
+			for j := range req.Streams {
+				lines += len(req.Streams[j].Entries)
+				for k := range req.Streams[j].Entries {
+					bytes += entrySize(&req.Streams[j].Entries[k])
+				}
+			}
+			g.m.discard(reasonInvalidLabels, tenant, lines, bytes)
+			return nil, badRequest("couldn't parse labels: %v", err)
+		}
+	}
 	res := &validation{accepted: make([]push.Stream, 0, len(req.Streams)), sizes: make([]int, 0, len(req.Streams))}
 	bounds := boundsFor(l, now)
 	var recvLines, recvBytes int
@@ -185,7 +205,7 @@ func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.Pu
 		if len(s.Entries) == 0 {
 			continue
 		}
-		v := streamVerdictFor(g.cache.get(s.Labels), s.Labels, l)
+		v := streamVerdictFor(parsed[i], s.Labels, l)
 		if v.reason != "" {
 			res.errs.add(v.msg)
 			discard(v.reason, len(s.Entries), streamBytes)
@@ -218,5 +238,5 @@ func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.Pu
 	for reason, t := range discards {
 		g.m.discard(reason, tenant, t.lines, t.bytes)
 	}
-	return res
+	return res, nil
 }

@@ -107,12 +107,12 @@ func TestPartialAcceptance(t *testing.T) {
 	e := newTestEnv(t, nil)
 	body := protoBody(t,
 		push.Stream{Labels: `{app="ok"}`, Entries: []push.Entry{entry(-time.Minute, "good"), entry(time.Hour, "future")}},
-		push.Stream{Labels: `{1bad="x"}`, Entries: []push.Entry{entry(-time.Minute, "dropped")}},
+		push.Stream{Labels: `{dup="x", dup="y"}`, Entries: []push.Entry{entry(-time.Minute, "dropped")}},
 		push.Stream{Labels: `{app="ok2", empty=""}`, Entries: []push.Entry{entry(-time.Minute, "good2")}},
 	)
 	status, msg := e.post(t, "/loki/api/v1/push", body, "X-Scope-OrgID", "t1")
 	want := "1 errors like: entry for stream '{app=\"ok\", service_name=\"ok\"}' has timestamp too new: 2026-11-20T13:00:00Z; " +
-		"1 errors like: Error parsing labels '{1bad=\"x\"}' with error: 1:2: parse error: invalid label name starting at \"1bad=\\\"x\\\"}\"\n"
+		"1 errors like: stream '{dup=\"x\", dup=\"y\", service_name=\"unknown_service\"}' has duplicate label name: 'dup'\n"
 	if status != http.StatusBadRequest || msg != want {
 		t.Fatalf("got %d %q\nwant %q", status, msg, want)
 	}
@@ -120,10 +120,35 @@ func TestPartialAcceptance(t *testing.T) {
 	if len(got) != 2 || len(got[`{app="ok", service_name="ok"}`]) != 1 || got[`{app="ok2", service_name="ok2"}`][0].Line != "good2" {
 		t.Fatalf("published %+v", got)
 	}
-	for reason, n := range map[string]float64{reasonTooNew: 1, reasonInvalidLabels: 1} {
+	for reason, n := range map[string]float64{reasonTooNew: 1, reasonDuplicateLabelNames: 1} {
 		if v := value(t, e.g.m.discardedSamples.WithLabelValues(reason, "t1")); v != n {
 			t.Errorf("discarded %s = %v, want %v", reason, v, n)
 		}
+	}
+	status, msg = e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(0, "x"), entry(0, "x")}}), "X-Scope-OrgID", "t1")
+	if status != 204 {
+		t.Fatalf("repeated identical entries: %d %q", status, msg)
+	}
+}
+
+// TestUnparsableLabelsFailWholePush: Loki parses every stream's labels while decoding, so one
+// bad label string refuses the whole push, valid streams included.
+func TestUnparsableLabelsFailWholePush(t *testing.T) {
+	e := newTestEnv(t, nil)
+	body := protoBody(t,
+		push.Stream{Labels: `{app="ok"}`, Entries: []push.Entry{entry(0, "good")}},
+		push.Stream{Labels: `{1bad="x"}`, Entries: []push.Entry{entry(0, "bad"), entry(0, "bad2")}},
+	)
+	status, msg := e.post(t, "/loki/api/v1/push", body, "X-Scope-OrgID", "t1")
+	want := "couldn't parse labels: 1:2: parse error: invalid label name starting at \"1bad=\\\"x\\\"}\"\n"
+	if status != 400 || msg != want {
+		t.Fatalf("got %d %q\nwant %q", status, msg, want)
+	}
+	if n := len(e.pub.tenants()); n != 0 {
+		t.Fatalf("%d messages published", n)
+	}
+	if v := value(t, e.g.m.discardedSamples.WithLabelValues(reasonInvalidLabels, "t1")); v != 3 {
+		t.Fatalf("discarded %v lines, want 3", v)
 	}
 }
 

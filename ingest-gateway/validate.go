@@ -50,7 +50,7 @@ func streamVerdictFor(ps *parsedStream, raw string, l *Limits) *streamVerdict {
 // checkLabels applies Loki's label checks, in Loki's order.
 func checkLabels(ps *parsedStream, raw string, l *Limits) *streamVerdict {
 	v := &streamVerdict{limits: l}
-	if ps.err != nil {
+	if ps.err != nil { // the handler refuses such pushes first; kept for other callers
 		v.reason, v.msg = reasonInvalidLabels, fmt.Sprintf("Error parsing labels '%s' with error: %s", raw, ps.err)
 		return v
 	}
