@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -35,11 +36,16 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 
 	tenant, err := tenantFromRequest(r, g.cfg.AuthEnabled)
 	if err != nil {
-		return err.(*tenantError).status, err.Error()
+		var te *tenantError
+		if errors.As(err, &te) {
+			return te.status, te.Error()
+		}
+		return http.StatusBadRequest, err.Error()
 	}
 	var req push.PushRequest
 	if err := g.decode(r, &req); err != nil {
-		if he, ok := err.(*httpError); ok {
+		var he *httpError
+		if errors.As(err, &he) {
 			return he.status, he.msg
 		}
 		return http.StatusBadRequest, err.Error()
@@ -85,7 +91,8 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 	if len(kept) > 0 {
 		msgs, err := buildMessages(tenant, kept, g.partitions, g.pub.MaxPayload())
 		if err != nil {
-			if he, ok := err.(*httpError); ok {
+			var he *httpError
+			if errors.As(err, &he) {
 				return he.status, he.msg
 			}
 			return http.StatusInternalServerError, err.Error()
