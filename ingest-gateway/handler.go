@@ -184,7 +184,7 @@ func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.Pu
 	}
 	res := &validation{accepted: make([]push.Stream, 0, len(req.Streams)), sizes: make([]int, 0, len(req.Streams))}
 	bounds := boundsFor(l, now)
-	var recvLines, recvBytes int
+	var recvLines, recvBytes, recvMetadata int
 	type tally struct{ lines, bytes int }
 	var discards map[string]*tally
 	discard := func(reason string, lines, bytes int) {
@@ -205,7 +205,9 @@ func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.Pu
 		for j := range s.Entries {
 			// Parsed labels are a query-result field; a push has no business setting them.
 			s.Entries[j].Parsed = nil
-			streamBytes += entrySize(&s.Entries[j])
+			md := metadataSize(s.Entries[j].StructuredMetadata)
+			recvMetadata += md
+			streamBytes += len(s.Entries[j].Line) + md
 		}
 		recvLines += len(s.Entries)
 		recvBytes += streamBytes
@@ -241,6 +243,7 @@ func (g *Gateway) validate(tenant string, l *Limits, now time.Time, req *push.Pu
 	if recvLines > 0 {
 		g.m.linesReceived.WithLabelValues(tenant).Add(float64(recvLines))
 		g.m.bytesReceived.WithLabelValues(tenant).Add(float64(recvBytes))
+		g.m.smBytesReceived.WithLabelValues(tenant).Add(float64(recvMetadata))
 	}
 	for reason, t := range discards {
 		g.m.discard(reason, tenant, t.lines, t.bytes)

@@ -225,6 +225,16 @@ func TestMetricsRegistered(t *testing.T) {
 	if v := value(t, e.g.m.bytesReceived.WithLabelValues("t1")); v != 5 {
 		t.Fatalf("bytes received %v", v)
 	}
+	e.post(t, "/loki/api/v1/push", protoBody(t, push.Stream{Labels: `{a="b"}`, Entries: []push.Entry{entry(time.Second, "123", "kk", "vvv")}}), "X-Scope-OrgID", "t1")
+	if v := value(t, e.g.m.bytesReceived.WithLabelValues("t1")); v != 5+3+5 {
+		t.Fatalf("bytes received %v", v)
+	}
+	if v := value(t, e.g.m.smBytesReceived.WithLabelValues("t1")); v != 5 {
+		t.Fatalf("metadata bytes received %v", v)
+	}
+	if v := value(t, e.g.m.linesReceived.WithLabelValues("t1")); v != 2 {
+		t.Fatalf("lines received %v", v)
+	}
 }
 
 // blockingPublisher holds PublishAll until release is closed.

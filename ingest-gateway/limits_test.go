@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"gopkg.in/yaml.v3"
 )
 
 func TestDefaultsAreLoki(t *testing.T) {
@@ -261,4 +262,34 @@ func TestLineTruncateAndDisallowedMetadata(t *testing.T) {
 			t.Fatalf("%d %q", status, msg)
 		}
 	})
+}
+
+func TestConfigYAML(t *testing.T) {
+	c := defaultConfig()
+	doc := `
+auth_enabled: false
+max_recv_msg_size: 1048576
+limits_config:
+  max_line_size: 1MB
+  reject_old_samples: false
+  discover_service_name: [svc]
+runtime_config:
+  file: /tmp/overrides.yaml
+  period: 30s
+`
+	dec := yaml.NewDecoder(strings.NewReader(doc))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.AuthEnabled || c.MaxRecvMsgSize != 1<<20 || c.Limits.MaxLineSize != 1000000 || c.Limits.RejectOldSamples ||
+		c.Limits.DiscoverServiceName.String() != "svc" || c.RuntimeConfig.ReloadPeriod != 30*time.Second {
+		t.Fatalf("decoded %+v", c)
+	}
+	if c.Limits.MaxLabelNamesPerSeries != 15 || c.Limits.IngestionBurstSizeMB != 6 {
+		t.Fatalf("defaults lost: %+v", c.Limits)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 type metrics struct {
 	linesReceived    *prometheus.CounterVec // tenant
 	bytesReceived    *prometheus.CounterVec // tenant
+	smBytesReceived  *prometheus.CounterVec // tenant
 	discardedSamples *prometheus.CounterVec // reason, tenant
 	discardedBytes   *prometheus.CounterVec // reason, tenant
 	duration         *prometheus.HistogramVec
@@ -25,6 +26,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		bytesReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loki_distributor_bytes_received_total",
 			Help: "The total number of uncompressed bytes received per tenant, structured metadata included.",
+		}, []string{"tenant"}),
+		smBytesReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "loki_distributor_structured_metadata_bytes_received_total",
+			Help: "The total number of uncompressed bytes received per tenant for entries' structured metadata.",
 		}, []string{"tenant"}),
 		discardedSamples: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "loki_discarded_samples_total",
@@ -47,7 +52,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.linesReceived, m.bytesReceived, m.discardedSamples, m.discardedBytes, m.duration, m.inflight} {
+	for _, c := range []prometheus.Collector{m.linesReceived, m.bytesReceived, m.smBytesReceived, m.discardedSamples, m.discardedBytes, m.duration, m.inflight} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register gateway metrics: %w", err)
 		}
