@@ -3,8 +3,10 @@ package gateway
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +293,44 @@ runtime_config:
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestConcurrentPushesAndReloads runs pushes from several tenants while overrides change
+// (meaningful under -race).
+func TestConcurrentPushesAndReloads(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runtime.yaml")
+	if err := os.WriteFile(path, []byte("overrides:\n  t0:\n    ingestion_rate_mb: 100\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newTestEnv(t, func(c *Config) { c.RuntimeConfig.File = path; c.RuntimeConfig.ReloadPeriod = time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	errs := make(chan error, 4)
+	for w := 0; w < 4; w++ {
+		go func() {
+			for i := 0; i < 20; i++ {
+				body := protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(time.Duration(i), "line")}})
+				if status, msg := e.post(t, "/loki/api/v1/push", body, "X-Scope-OrgID", "t"+strconv.Itoa(i%2)); status != 204 {
+					errs <- fmt.Errorf("push: %d %q", status, msg)
+					return
+				}
+				if i%5 == 0 {
+					_ = os.WriteFile(path+strconv.Itoa(w), []byte("overrides:\n  t0:\n    ingestion_rate_mb: "+strconv.Itoa(50+i)+"\n"), 0o644)
+					_ = os.Rename(path+strconv.Itoa(w), path)
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(e.pub.streams(t)[`{app="a", service_name="a"}`]); got != 80 {
+		t.Fatalf("published %d entries, want 80", got)
 	}
 }

@@ -85,14 +85,20 @@ func (t *tenantLimiter) resize(l *Limits) {
 
 // allowIngestion takes n bytes from the tenant's bucket; false means 429 for the whole push.
 func (t *tenantLimiter) allowIngestion(now time.Time, n int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.limits.IngestionRateMB == 0 {
 		return true
 	}
 	return t.rate.AllowN(now, n)
 }
 
-// limitLimit is the tenant rate in bytes/s, for Loki's message.
-func (t *tenantLimiter) limitBytes() int { return int(t.limits.IngestionRateMB * bytesInMB) }
+// limitBytes is the tenant rate in bytes/s, for Loki's message.
+func (t *tenantLimiter) limitBytes() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return int(t.limits.IngestionRateMB * bytesInMB)
+}
 
 // admitStream registers a push of n bytes to stream and returns "" or the reason it is
 // refused: stream_limit when it is new and the tenant has max_global_streams_per_user active
