@@ -102,3 +102,34 @@ func BenchmarkPushHandler(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkDecodeJSON(b *testing.B) {
+	var sb strings.Builder
+	lineBytes := 0
+	sb.WriteString(`{"streams":[`)
+	for s := 0; s < 10; s++ {
+		if s > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"stream":{"job":"loadgen","stream":"s%03d"},"values":[`, s)
+		for i := 0; i < 100; i++ {
+			if i > 0 {
+				sb.WriteString(",")
+			}
+			line := fmt.Sprintf("%06d %s", i, strings.Repeat("l", 243))
+			lineBytes += len(line)
+			fmt.Fprintf(&sb, `["%d","%s"]`, testNow.UnixNano()+int64(i), line)
+		}
+		sb.WriteString("]}")
+	}
+	sb.WriteString("]}")
+	body := []byte(sb.String())
+	b.SetBytes(int64(lineBytes))
+	b.ReportAllocs()
+	for b.Loop() {
+		var req push.PushRequest
+		if err := decodeJSON(body, &req); err != nil || len(req.Streams) != 10 {
+			b.Fatal(err)
+		}
+	}
+}

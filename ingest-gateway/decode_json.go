@@ -27,51 +27,58 @@ type jsonPush struct {
 }
 
 type jsonStream struct {
-	Stream  map[string]string `json:"stream"`
-	Values  []jsonEntry       `json:"values"`
-	Labels  string            `json:"labels"`
-	Entries []legacyEntry     `json:"entries"`
+	Stream  map[string]string   `json:"stream"`
+	Values  [][]json.RawMessage `json:"values"`
+	Labels  string              `json:"labels"`
+	Entries []legacyEntry       `json:"entries"`
 }
-
-type jsonEntry push.Entry
 
 type legacyEntry struct {
 	Timestamp time.Time `json:"ts"`
 	Line      string    `json:"line"`
 }
 
-func (e *jsonEntry) UnmarshalJSON(b []byte) error {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("entry must be an array [timestamp, line, metadata?]: %w", err)
-	}
+// decodeEntry converts one v1 value [ts, line, metadata?]. encoding/json has validated the
+// whole document already, so strings without escapes are sliced rather than decoded again.
+func decodeEntry(raw []json.RawMessage) (push.Entry, error) {
+	var e push.Entry
 	if len(raw) != 2 && len(raw) != 3 {
-		return fmt.Errorf("entry must have 2 or 3 elements, got %d", len(raw))
+		return e, fmt.Errorf("entry must have 2 or 3 elements, got %d", len(raw))
 	}
 	if len(raw[0]) == 0 || raw[0][0] != '"' {
-		return fmt.Errorf("timestamp %s must be a string of nanoseconds since the epoch", truncate(string(raw[0]), 64))
+		return e, fmt.Errorf("timestamp %s must be a string of nanoseconds since the epoch", truncate(string(raw[0]), 64))
 	}
-	var ts string
-	if err := json.Unmarshal(raw[0], &ts); err != nil {
-		return fmt.Errorf("timestamp: %w", err)
+	ts, err := jsonString(raw[0])
+	if err != nil {
+		return e, fmt.Errorf("timestamp: %w", err)
 	}
 	ns, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("timestamp %q is not an integer of nanoseconds", truncate(ts, 64))
+		return e, fmt.Errorf("timestamp %q is not an integer of nanoseconds", truncate(ts, 64))
 	}
 	e.Timestamp = time.Unix(0, ns).UTC()
-	if err := json.Unmarshal(raw[1], &e.Line); err != nil {
-		return fmt.Errorf("line must be a string: %w", err)
+	if len(raw[1]) == 0 || raw[1][0] != '"' {
+		return e, fmt.Errorf("line must be a string, got %s", truncate(string(raw[1]), 64))
 	}
-	e.StructuredMetadata = nil
+	if e.Line, err = jsonString(raw[1]); err != nil {
+		return e, fmt.Errorf("line: %w", err)
+	}
 	if len(raw) == 3 {
-		md, err := decodeMetadata(raw[2])
-		if err != nil {
-			return err
+		if e.StructuredMetadata, err = decodeMetadata(raw[2]); err != nil {
+			return e, err
 		}
-		e.StructuredMetadata = md
 	}
-	return nil
+	return e, nil
+}
+
+// jsonString decodes a JSON string literal (already validated by encoding/json).
+func jsonString(raw json.RawMessage) (string, error) {
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // decodeMetadata reads a {"name":"value"} object keeping the sender's order, as Loki does.
@@ -117,7 +124,11 @@ func decodeJSON(b []byte, req *push.PushRequest) error {
 		}
 		st.Entries = make([]push.Entry, 0, len(s.Values)+len(s.Entries))
 		for _, v := range s.Values {
-			st.Entries = append(st.Entries, push.Entry(v))
+			e, err := decodeEntry(v)
+			if err != nil {
+				return badRequest("parse JSON push request: %v", err)
+			}
+			st.Entries = append(st.Entries, e)
 		}
 		for _, v := range s.Entries {
 			st.Entries = append(st.Entries, push.Entry{Timestamp: v.Timestamp, Line: v.Line})
