@@ -48,8 +48,8 @@ func (p *labelParser) parse() (labels.Labels, error) {
 	var ls labels.Labels
 	for {
 		p.skipSpace()
-		if p.pos < len(p.s) && p.s[p.pos] == '}' && len(ls) == 0 {
-			break
+		if p.pos < len(p.s) && p.s[p.pos] == '}' {
+			break // after '{' or ',': "{}" and a trailing comma are valid, as in Prometheus' grammar
 		}
 		start := p.pos
 		for p.pos < len(p.s) && nameByte(p.s[p.pos], p.pos == start) {
@@ -97,13 +97,13 @@ func (p *labelParser) parse() (labels.Labels, error) {
 	return ls, nil
 }
 
-// quoted reads a "..." (Go escapes) or `...` string value.
+// quoted reads a "..." or '...' (Go escapes) or `...` (raw) string value.
 func (p *labelParser) quoted() (string, error) {
 	if p.pos >= len(p.s) {
 		return "", p.errorf("unexpected end of input, expected quoted label value")
 	}
 	q := p.s[p.pos]
-	if q != '"' && q != '`' {
+	if q != '"' && q != '\'' && q != '`' {
 		return "", p.errorf("label value must be quoted, found %q", q)
 	}
 	start := p.pos
@@ -111,7 +111,7 @@ func (p *labelParser) quoted() (string, error) {
 	escaped := false
 	for p.pos < len(p.s) {
 		c := p.s[p.pos]
-		if c == '\\' && q == '"' {
+		if c == '\\' && q != '`' {
 			escaped = true
 			p.pos += 2
 			continue
@@ -121,6 +121,9 @@ func (p *labelParser) quoted() (string, error) {
 			lit := p.s[start:p.pos]
 			var v string
 			if escaped {
+				if q == '\'' {
+					lit = singleToDouble(lit)
+				}
 				var err error
 				if v, err = strconv.Unquote(lit); err != nil {
 					return "", p.errorf("invalid label value %s: %v", truncate(lit, 32), err)
@@ -133,13 +136,37 @@ func (p *labelParser) quoted() (string, error) {
 			}
 			return v, nil
 		}
-		if c == '\n' && q == '"' {
+		if c == '\n' && q != '`' {
 			return "", p.errorf("unterminated quoted string")
 		}
 		p.pos++
 	}
 	p.pos = len(p.s)
 	return "", p.errorf("unterminated quoted string")
+}
+
+// singleToDouble rewrites a single-quoted literal with escapes as a double-quoted one for
+// strconv.Unquote: \' becomes ', a bare " becomes \".
+func singleToDouble(lit string) string {
+	inner := lit[1 : len(lit)-1]
+	b := make([]byte, 0, len(inner)+4)
+	b = append(b, '"')
+	for i := 0; i < len(inner); i++ {
+		switch c := inner[i]; {
+		case c == '\\' && i+1 < len(inner):
+			if inner[i+1] == '\'' {
+				b = append(b, '\'')
+			} else {
+				b = append(b, c, inner[i+1])
+			}
+			i++
+		case c == '"':
+			b = append(b, '\\', '"')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '"'))
 }
 
 func nameByte(c byte, first bool) bool {
