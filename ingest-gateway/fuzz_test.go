@@ -99,3 +99,23 @@ func checkAll(req *push.PushRequest) {
 		}
 	}
 }
+
+// FuzzParseLabels: whatever parses prints back to a string that parses to the same labels.
+func FuzzParseLabels(f *testing.F) {
+	for _, s := range []string{`{a="b"}`, `{a="1", b='2', c=` + "`3`" + `,}`, `{a="\u00e9\n\""}`, `{}`, `{a=""}`, `{a="1",a="2"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ls, err := parseLabels(s)
+		if err != nil {
+			return
+		}
+		again, err := parseLabels(ls.String())
+		if err != nil {
+			t.Fatalf("%q printed as %q which does not parse: %v", s, ls.String(), err)
+		}
+		if again.String() != ls.String() {
+			t.Fatalf("%q: round trip %q -> %q", s, ls.String(), again.String())
+		}
+	})
+}
