@@ -6,12 +6,15 @@
 //	decompress.go       body size limit, Content-Encoding gzip|deflate|snappy, zip-bomb limit
 //	decode_protobuf.go  logproto.PushRequest in raw-block snappy (Promtail, Alloy)
 //	decode_json.go      Loki's JSON push format
+//	labels_parse.go     Loki's label syntax {a="b"}, cached per distinct label string
 //	validate.go         labels and entries against the tenant's limits, Loki's messages
 //	service_name.go     Loki's service_name discovery
 //	ratelimit.go        tenant and per-stream token buckets, active-stream tracking
 //	partition.go        grouping by bus partition, encoding, splitting to the bus payload limit
 //	publisher.go        the Publisher interface the bus implements
 //	handler.go          the HTTP handler tying it together, status codes as Loki
+//	gateway.go          Config + Deps -> New, Routes, Run, Close (drain)
+//	metrics.go          Loki's distributor metric names
 //
 // Partial acceptance follows Loki: valid streams are published and the response is a 400 (or
 // 429) listing what was dropped. A 2xx is returned only after the Publisher reported that
