@@ -128,9 +128,18 @@ func newTestEnv(t *testing.T, mutate func(*Config)) *testEnv {
 // post sends body to path with headers ("Content-Type", ...) and returns status and body.
 func (e *testEnv) post(t *testing.T, path string, body []byte, headers ...string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.url+path, bytes.NewReader(body))
+	status, msg, err := e.postErr(path, body, headers...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return status, msg
+}
+
+// postErr is post for goroutines other than the test's.
+func (e *testEnv) postErr(path string, body []byte, headers ...string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodPost, e.url+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, "", err
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -139,14 +148,11 @@ func (e *testEnv) post(t *testing.T, path string, body []byte, headers ...string
 	defer cancel()
 	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, string(b), err
 }
 
 func protoBody(t testing.TB, streams ...push.Stream) []byte {

@@ -308,13 +308,14 @@ func TestConcurrentPushesAndReloads(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.g.Run(ctx) }()
 	defer func() { cancel(); <-done }()
+	body := protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(0, "line")}})
 	errs := make(chan error, 4)
 	for w := 0; w < 4; w++ {
 		go func() {
 			for i := 0; i < 20; i++ {
-				body := protoBody(t, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(time.Duration(i), "line")}})
-				if status, msg := e.post(t, "/loki/api/v1/push", body, "X-Scope-OrgID", "t"+strconv.Itoa(i%2)); status != 204 {
-					errs <- fmt.Errorf("push: %d %q", status, msg)
+				status, msg, err := e.postErr("/loki/api/v1/push", body, "X-Scope-OrgID", "t"+strconv.Itoa(i%2))
+				if err != nil || status != 204 {
+					errs <- fmt.Errorf("push: %d %q %v", status, msg, err)
 					return
 				}
 				if i%5 == 0 {
