@@ -1,0 +1,114 @@
+package log
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// pattern is a compiled pattern expression: literals and captures (<name> or <_>).
+// Matching follows Loki: each capture takes the text up to the first occurrence of the
+// following literal; a trailing capture takes the rest of the line.
+type pattern struct {
+	parts []patternPart
+}
+
+type patternPart struct {
+	literal []byte
+	capture string // "" for a literal; "_" for an unnamed capture
+}
+
+func isCaptureName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// compilePattern parses a pattern; a parser needs a named capture, a line filter does not.
+func compilePattern(s string, needNamed bool) (*pattern, error) {
+	p := &pattern{}
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p.parts = append(p.parts, patternPart{literal: []byte(lit.String())})
+			lit.Reset()
+		}
+	}
+	named := 0
+	seen := map[string]bool{}
+	for i := 0; i < len(s); {
+		if s[i] == '<' {
+			if end := strings.IndexByte(s[i:], '>'); end > 0 && isCaptureName(s[i+1:i+end]) {
+				name := s[i+1 : i+end]
+				flush()
+				if n := len(p.parts); n > 0 && p.parts[n-1].capture != "" {
+					return nil, fmt.Errorf("invalid pattern %q: consecutive captures are not allowed", s)
+				}
+				if name != "_" {
+					if seen[name] {
+						return nil, fmt.Errorf("invalid pattern %q: duplicate capture %q", s, name)
+					}
+					seen[name] = true
+					named++
+				}
+				p.parts = append(p.parts, patternPart{capture: name})
+				i += end + 1
+				continue
+			}
+		}
+		lit.WriteByte(s[i])
+		i++
+	}
+	flush()
+	if len(p.parts) == 0 {
+		return nil, fmt.Errorf("invalid pattern %q: empty pattern", s)
+	}
+	if needNamed && named == 0 {
+		return nil, fmt.Errorf("invalid pattern %q: at least one named capture is required", s)
+	}
+	return p, nil
+}
+
+// matches calls f for every capture of a matching line and reports whether it matched.
+func (p *pattern) matches(line []byte, f func(name string, value []byte)) bool {
+	pos := 0
+	for i, part := range p.parts {
+		if part.capture == "" {
+			if i == 0 {
+				if !bytes.HasPrefix(line, part.literal) {
+					return false
+				}
+				pos = len(part.literal)
+			}
+			continue
+		}
+		var value []byte
+		if i+1 < len(p.parts) {
+			next := p.parts[i+1].literal
+			idx := bytes.Index(line[pos:], next)
+			if idx < 0 {
+				return false
+			}
+			value = line[pos : pos+idx]
+			pos += idx + len(next)
+		} else {
+			value = line[pos:]
+			pos = len(line)
+		}
+		if f != nil && part.capture != "_" {
+			f(part.capture, value)
+		}
+	}
+	// A pattern ending with a literal must have consumed it; when the only part is a
+	// literal, it must match the whole line's prefix (checked above).
+	return true
+}
+
+func (p *pattern) match(line []byte) bool { return p.matches(line, nil) }

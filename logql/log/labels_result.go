@@ -1,0 +1,266 @@
+package log
+
+import (
+	"sort"
+
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// Names of the error labels set by stages, and their values, as in Loki.
+const (
+	ErrorLabel        = "__error__"
+	ErrorDetailsLabel = "__error_details__"
+
+	errJSON             = "JSONParserErr"
+	errLogfmt           = "LogfmtParserErr"
+	errLabelFilter      = "LabelFilterErr"
+	errTemplateFormat   = "TemplateFormatErr"
+	errSampleExtraction = "SampleExtractionErr"
+
+	// duplicateSuffix is appended to a parsed label whose name is a stream label.
+	duplicateSuffix = "_extracted"
+)
+
+// LabelsResult is an entry's labels after the pipeline, split as Loki's categorize-labels
+// response format splits them. Stream is the stream labels minus those dropped;
+// StructuredMetadata the entry's metadata minus those dropped; Parsed the labels added by
+// parsers and label_format, plus __error__ and __error_details__. All is their union as
+// Loki shows it when labels are not categorized, and Hash is All.Hash().
+type LabelsResult struct {
+	Stream, StructuredMetadata, Parsed, All labels.Labels
+	Hash                                    uint64
+}
+
+// category says where a label of the builder lives.
+type category int
+
+const (
+	catStream category = iota
+	catMetadata
+	catParsed
+)
+
+// builder holds one entry's labels while the stages run. Stream and metadata labels are
+// never copied: deletions are recorded, and parsed labels are appended unsorted.
+type builder struct {
+	stream   labels.Labels
+	metadata labels.Labels
+	deleted  []string // stream or metadata labels removed (dropped or overridden)
+	parsed   []labels.Label
+	err      string
+	details  string
+
+	// streamOnly caches the result of an entry that changed nothing.
+	streamOnly *LabelsResult
+}
+
+func (b *builder) init(stream labels.Labels) {
+	b.stream = stream
+	b.streamOnly = &LabelsResult{Stream: stream, All: stream, Hash: stream.Hash()}
+}
+
+func (b *builder) reset(metadata labels.Labels) {
+	b.metadata = metadata
+	b.deleted = b.deleted[:0]
+	b.parsed = b.parsed[:0]
+	b.err, b.details = "", ""
+}
+
+func (b *builder) isDeleted(name string) bool {
+	for _, d := range b.deleted {
+		if d == name {
+			return true
+		}
+	}
+	return false
+}
+
+// baseHas reports whether the stream has the label, for the _extracted rule.
+func (b *builder) baseHas(name string) bool {
+	return b.stream.Has(name)
+}
+
+// get returns the current value of a label, looking at parsed, metadata then stream labels.
+func (b *builder) get(name string) (string, bool) {
+	switch name {
+	case ErrorLabel:
+		return b.err, b.err != ""
+	case ErrorDetailsLabel:
+		return b.details, b.details != ""
+	}
+	for i := len(b.parsed) - 1; i >= 0; i-- {
+		if b.parsed[i].Name == name {
+			return b.parsed[i].Value, true
+		}
+	}
+	if b.isDeleted(name) {
+		return "", false
+	}
+	for _, l := range b.metadata {
+		if l.Name == name {
+			return l.Value, true
+		}
+	}
+	for _, l := range b.stream {
+		if l.Name == name {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+func (b *builder) hasParsed(name string) bool {
+	for _, l := range b.parsed {
+		if l.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// set sets a label as parsed, moving it out of the stream or metadata labels.
+func (b *builder) set(name, value string) {
+	if name == ErrorLabel {
+		b.err = value
+		return
+	}
+	if name == ErrorDetailsLabel {
+		b.details = value
+		return
+	}
+	for i := range b.parsed {
+		if b.parsed[i].Name == name {
+			b.parsed[i].Value = value
+			return
+		}
+	}
+	if (b.stream.Has(name) || b.metadata.Has(name)) && !b.isDeleted(name) {
+		b.deleted = append(b.deleted, name)
+	}
+	b.parsed = append(b.parsed, labels.Label{Name: name, Value: value})
+}
+
+// setParsed is how parsers add a label: a stream label's name gets the _extracted suffix,
+// and a label already extracted by an earlier parser keeps its first value.
+func (b *builder) setParsed(name, value string) {
+	if b.baseHas(name) {
+		name += duplicateSuffix
+	}
+	if b.hasParsed(name) {
+		return
+	}
+	b.set(name, value)
+}
+
+// del removes a label from every category.
+func (b *builder) del(name string) {
+	switch name {
+	case ErrorLabel:
+		b.err = ""
+		return
+	case ErrorDetailsLabel:
+		b.details = ""
+		return
+	}
+	for i := range b.parsed {
+		if b.parsed[i].Name == name {
+			b.parsed = append(b.parsed[:i], b.parsed[i+1:]...)
+			break
+		}
+	}
+	if (b.stream.Has(name) || b.metadata.Has(name)) && !b.isDeleted(name) {
+		b.deleted = append(b.deleted, name)
+	}
+}
+
+func (b *builder) setErr(err, details string) {
+	b.err = err
+	b.details = details
+}
+
+func (b *builder) hasErr() bool { return b.err != "" }
+
+// each calls f for every current label (any order).
+func (b *builder) each(f func(cat category, name, value string)) {
+	for _, l := range b.stream {
+		if !b.isDeleted(l.Name) {
+			f(catStream, l.Name, l.Value)
+		}
+	}
+	for _, l := range b.metadata {
+		if !b.isDeleted(l.Name) {
+			f(catMetadata, l.Name, l.Value)
+		}
+	}
+	for _, l := range b.parsed {
+		f(catParsed, l.Name, l.Value)
+	}
+	if b.err != "" {
+		f(catParsed, ErrorLabel, b.err)
+	}
+	if b.details != "" {
+		f(catParsed, ErrorDetailsLabel, b.details)
+	}
+}
+
+// result builds the LabelsResult. Labels with an empty value are absent, as in Prometheus
+// and Loki. The entry that changed nothing returns the cached stream result.
+func (b *builder) result() *LabelsResult {
+	if len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == "" {
+		return b.streamOnly
+	}
+	r := &LabelsResult{}
+	r.Stream = filterLabels(b.stream, b.deleted)
+	r.StructuredMetadata = filterLabels(b.metadata, b.deleted)
+	parsed := make(labels.Labels, 0, len(b.parsed)+2)
+	for _, l := range b.parsed {
+		if l.Value != "" {
+			parsed = append(parsed, l)
+		}
+	}
+	if b.err != "" {
+		parsed = append(parsed, labels.Label{Name: ErrorLabel, Value: b.err})
+	}
+	if b.details != "" {
+		parsed = append(parsed, labels.Label{Name: ErrorDetailsLabel, Value: b.details})
+	}
+	sort.Slice(parsed, func(i, j int) bool { return parsed[i].Name < parsed[j].Name })
+	r.Parsed = parsed
+	r.All = labels.Merge(labels.Merge(r.Stream, r.StructuredMetadata), r.Parsed)
+	r.Hash = r.All.Hash()
+	return r
+}
+
+// filterLabels returns ls without the deleted names and empty values; it returns ls itself
+// when nothing is removed.
+func filterLabels(ls labels.Labels, deleted []string) labels.Labels {
+	if len(ls) == 0 {
+		return nil
+	}
+	keep := true
+	for _, l := range ls {
+		if l.Value == "" || containsString(deleted, l.Name) {
+			keep = false
+			break
+		}
+	}
+	if keep {
+		return ls
+	}
+	out := make(labels.Labels, 0, len(ls))
+	for _, l := range ls {
+		if l.Value != "" && !containsString(deleted, l.Name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

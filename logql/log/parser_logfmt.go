@@ -1,0 +1,189 @@
+package log
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/jetlog/jetlog/logql/syntax"
+)
+
+// logfmtParser extracts key=value pairs. Without --strict malformed pairs are skipped;
+// with it the first one sets LogfmtParserErr and parsing stops. Empty values are kept only
+// with --keep-empty. With parameters only the named keys are extracted.
+type logfmtParser struct {
+	strict, keepEmpty bool
+	// extractions maps a logfmt key to the labels it fills; nil extracts every key.
+	extractions map[string][]string
+	buf         []byte
+}
+
+func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
+	p := &logfmtParser{strict: s.Strict, keepEmpty: s.KeepEmpty}
+	if len(s.Extractions) > 0 {
+		p.extractions = map[string][]string{}
+		for _, e := range s.Extractions {
+			key := e.Expr
+			if key == "" {
+				key = e.Label
+			}
+			p.extractions[key] = append(p.extractions[key], e.Label)
+		}
+	}
+	return p
+}
+
+func (p *logfmtParser) clone() *logfmtParser {
+	return &logfmtParser{strict: p.strict, keepEmpty: p.keepEmpty, extractions: p.extractions}
+}
+
+func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
+	err := p.scan(line, func(key, value []byte) {
+		if p.extractions != nil {
+			for _, name := range p.extractions[string(key)] {
+				if b.baseHas(name) {
+					name += duplicateSuffix
+				}
+				if !b.hasParsed(name) {
+					b.set(name, string(value))
+				}
+			}
+			return
+		}
+		if len(value) == 0 && !p.keepEmpty {
+			return
+		}
+		name := sanitizeLabelKey(string(key), true)
+		if name == "" {
+			return
+		}
+		if b.baseHas(name) {
+			name += duplicateSuffix
+		}
+		if !b.hasParsed(name) {
+			b.set(name, string(value))
+		}
+	})
+	if err != nil {
+		b.setErr(errLogfmt, err.Error())
+	}
+	return line, true
+}
+
+func isLogfmtKeyChar(c byte) bool {
+	return c > ' ' && c != '=' && c != '"' && c != utf8.RuneSelf-1
+}
+
+// scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
+// run of printable characters other than '=' and '"'; a value is bare (up to the next space)
+// or a double-quoted string with Go escapes; "key" alone has an empty value.
+func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
+	i := 0
+	for i < len(line) {
+		for i < len(line) && line[i] <= ' ' {
+			i++
+		}
+		if i >= len(line) {
+			return nil
+		}
+		start := i
+		for i < len(line) && isLogfmtKeyChar(line[i]) {
+			i++
+		}
+		key := line[start:i]
+		if len(key) == 0 {
+			if p.strict {
+				return fmt.Errorf("logfmt syntax error at pos %d : unexpected %q", i+1, line[i])
+			}
+			i = skipToSpace(line, i)
+			continue
+		}
+		if i >= len(line) || line[i] <= ' ' {
+			f(key, nil)
+			continue
+		}
+		if line[i] != '=' {
+			// A quote inside a key.
+			if p.strict {
+				return fmt.Errorf("logfmt syntax error at pos %d : unexpected %q", i+1, line[i])
+			}
+			i = skipToSpace(line, i)
+			continue
+		}
+		i++ // '='
+		if i >= len(line) || line[i] <= ' ' {
+			f(key, nil)
+			continue
+		}
+		if line[i] != '"' {
+			vs := i
+			bad := false
+			for i < len(line) && line[i] > ' ' {
+				if line[i] == '=' || line[i] == '"' {
+					bad = true
+				}
+				i++
+			}
+			if bad {
+				if p.strict {
+					return fmt.Errorf("logfmt syntax error at pos %d : unexpected '=' or '\"' in value", vs+1)
+				}
+				// Loki's decoder keeps the value up to the offending character; skip it.
+				continue
+			}
+			f(key, line[vs:i])
+			continue
+		}
+		v, next, err := p.quoted(line, i)
+		if err != nil {
+			if p.strict {
+				return err
+			}
+			return nil
+		}
+		i = next
+		f(key, v)
+	}
+	return nil
+}
+
+func skipToSpace(line []byte, i int) int {
+	for i < len(line) && line[i] > ' ' {
+		i++
+	}
+	return i
+}
+
+// quoted reads a quoted value starting at line[i] == '"'.
+func (p *logfmtParser) quoted(line []byte, i int) ([]byte, int, error) {
+	start := i
+	i++
+	escaped := false
+	for j := i; j < len(line); j++ {
+		switch line[j] {
+		case '\\':
+			escaped = true
+			j++
+		case '"':
+			if !escaped {
+				return line[i:j], j + 1, nil
+			}
+			v, err := unquoteGo(line[start:j+1], p.buf[:0])
+			if err != nil {
+				return nil, 0, fmt.Errorf("logfmt syntax error at pos %d : invalid quoted value", start+1)
+			}
+			p.buf = v
+			return v, j + 1, nil
+		}
+	}
+	return nil, 0, fmt.Errorf("logfmt syntax error at pos %d : unterminated quoted value", len(line)+1)
+}
+
+// unquoteGo unquotes a Go/JSON-style quoted string into buf.
+func unquoteGo(q []byte, buf []byte) ([]byte, error) {
+	s := jsonScanner{data: q, buf: buf}
+	v, err := s.readString()
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}

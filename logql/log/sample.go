@@ -1,0 +1,127 @@
+package log
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jetlog/jetlog/logql/syntax"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// SampleMode says what value a log entry contributes to a metric query.
+type SampleMode int
+
+const (
+	CountSamples  SampleMode = iota // 1 per entry: count_over_time, rate, ...
+	BytesSamples                    // the length of the line after the pipeline: bytes_*
+	UnwrapSamples                   // a label's value: sum_over_time(... | unwrap x) & co
+)
+
+// SampleExtractor turns log entries into samples; it is safe for concurrent use.
+type SampleExtractor interface {
+	ForStream(stream labels.Labels) StreamSampleExtractor
+}
+
+// StreamSampleExtractor extracts the samples of one stream; not safe for concurrent use.
+type StreamSampleExtractor interface {
+	// Process runs the pipeline and extracts the value. ok is false when the entry is
+	// filtered out. With UnwrapSamples the unwrapped label is not in lbs; a failed
+	// conversion sets __error__="SampleExtractionErr" and __error_details__ and keeps the
+	// sample (value 0), so that post-unwrap filters may drop it.
+	Process(ts int64, line []byte, metadata labels.Labels) (value float64, lbs *LabelsResult, ok bool)
+}
+
+// NewSampleExtractor builds the extractor of a metric query from its log stages.
+func NewSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.Unwrap) (SampleExtractor, error) {
+	fs, err := compileStages(stages)
+	if err != nil {
+		return nil, err
+	}
+	se := &sampleExtractor{factories: fs, mode: mode}
+	switch mode {
+	case CountSamples, BytesSamples:
+	case UnwrapSamples:
+		if unwrap == nil || unwrap.Label == "" {
+			return nil, fmt.Errorf("unwrap samples need an unwrap label")
+		}
+		conv, err := converter(unwrap.Conv)
+		if err != nil {
+			return nil, err
+		}
+		se.label, se.conv = unwrap.Label, conv
+		for _, pf := range unwrap.PostFilters {
+			f, err := newLabelFilter(pf)
+			if err != nil {
+				return nil, fmt.Errorf("unwrap post filter: %w", err)
+			}
+			se.post = append(se.post, f)
+		}
+	default:
+		return nil, fmt.Errorf("unknown sample mode %d", mode)
+	}
+	return se, nil
+}
+
+func converter(conv string) (func(string) (float64, error), error) {
+	switch conv {
+	case "":
+		return func(s string) (float64, error) { return strconv.ParseFloat(strings.TrimSpace(s), 64) }, nil
+	case "duration", "duration_seconds":
+		return durationSeconds, nil
+	case "bytes":
+		return func(s string) (float64, error) { n, err := parseBytes(s); return float64(n), err }, nil
+	}
+	return nil, fmt.Errorf("unknown unwrap conversion %q", conv)
+}
+
+type sampleExtractor struct {
+	factories []stageFactory
+	mode      SampleMode
+	label     string
+	conv      func(string) (float64, error)
+	post      []labelFilter
+}
+
+func (se *sampleExtractor) ForStream(stream labels.Labels) StreamSampleExtractor {
+	p := &pipeline{factories: se.factories}
+	return &streamSampleExtractor{se: se, sp: p.ForStream(stream).(*streamPipeline)}
+}
+
+type streamSampleExtractor struct {
+	se *sampleExtractor
+	sp *streamPipeline
+}
+
+func (s *streamSampleExtractor) Process(ts int64, line []byte, metadata labels.Labels) (float64, *LabelsResult, bool) {
+	sp := s.sp
+	sp.b.reset(metadata)
+	for _, st := range sp.stages {
+		var keep bool
+		line, keep = st.process(ts, line, &sp.b)
+		if !keep {
+			return 0, nil, false
+		}
+	}
+	switch s.se.mode {
+	case CountSamples:
+		return 1, sp.b.result(), true
+	case BytesSamples:
+		return float64(len(line)), sp.b.result(), true
+	}
+	raw, _ := sp.b.get(s.se.label)
+	v, err := s.se.conv(raw)
+	if err != nil {
+		v = 0
+		if !sp.b.hasErr() {
+			sp.b.setErr(errSampleExtraction, err.Error())
+		}
+	}
+	sp.b.del(s.se.label)
+	for _, f := range s.se.post {
+		if !f.filter(&sp.b) {
+			return 0, nil, false
+		}
+	}
+	return v, sp.b.result(), true
+}

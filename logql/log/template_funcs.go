@@ -1,0 +1,380 @@
+package log
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// templateFuncs are the functions of line_format and label_format templates: Loki's set,
+// which includes a subset of sprig's. __line__ and __timestamp__ are bound per entry by
+// the template stage (see templateState).
+func templateFuncs(st *templateState) template.FuncMap {
+	return template.FuncMap{
+		"__line__":      func() string { return string(st.line) },
+		"__timestamp__": func() time.Time { return time.Unix(0, st.ts) },
+
+		"ToLower":    strings.ToLower,
+		"ToUpper":    strings.ToUpper,
+		"lower":      strings.ToLower,
+		"upper":      strings.ToUpper,
+		"title":      titleCase,
+		"Title":      titleCase,
+		"Replace":    strings.Replace,
+		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"Trim":       strings.Trim,
+		"TrimLeft":   strings.TrimLeft,
+		"TrimRight":  strings.TrimRight,
+		"TrimSpace":  strings.TrimSpace,
+		"TrimPrefix": strings.TrimPrefix,
+		"TrimSuffix": strings.TrimSuffix,
+		"trim":       strings.TrimSpace,
+		"trimAll":    func(cut, s string) string { return strings.Trim(s, cut) },
+		"trimPrefix": func(prefix, s string) string { return strings.TrimPrefix(s, prefix) },
+		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
+		"contains":   func(sub, s string) bool { return strings.Contains(s, sub) },
+		"hasPrefix":  func(prefix, s string) bool { return strings.HasPrefix(s, prefix) },
+		"hasSuffix":  func(suffix, s string) bool { return strings.HasSuffix(s, suffix) },
+		"trunc":      trunc,
+		"substr":     substr,
+		"repeat":     func(n int, s string) string { return strings.Repeat(s, max(n, 0)) },
+		"indent":     indent,
+		"nindent":    func(n int, s string) string { return "\n" + indent(n, s) },
+		"alignLeft":  alignLeft,
+		"alignRight": alignRight,
+		"count":      count,
+		"printf":     fmt.Sprintf,
+		"default":    dfault,
+
+		"regexReplaceAll":        regexReplaceAll,
+		"regexReplaceAllLiteral": regexReplaceAllLiteral,
+
+		"fromJson":         fromJSON,
+		"b64enc":           func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+		"b64dec":           b64dec,
+		"urlencode":        url.QueryEscape,
+		"urldecode":        url.QueryUnescape,
+		"bytes":            func(s string) (float64, error) { n, err := parseBytes(s); return float64(n), err },
+		"duration":         durationSeconds,
+		"duration_seconds": durationSeconds,
+
+		"unixEpoch":       func(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) },
+		"unixEpochMillis": func(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) },
+		"unixEpochNanos":  func(t time.Time) string { return strconv.FormatInt(t.UnixNano(), 10) },
+		"unixToTime":      unixToTime,
+		"toDate":          toDate,
+		"toDateInZone":    toDateInZone,
+		"date":            date,
+		"now":             time.Now,
+
+		"add":     func(a, b any) int64 { return toInt64(a) + toInt64(b) },
+		"sub":     func(a, b any) int64 { return toInt64(a) - toInt64(b) },
+		"mul":     func(a, b any) int64 { return toInt64(a) * toInt64(b) },
+		"div":     intDiv,
+		"mod":     intMod,
+		"addf":    func(a, b any) float64 { return toFloat64(a) + toFloat64(b) },
+		"subf":    func(a, b any) float64 { return toFloat64(a) - toFloat64(b) },
+		"mulf":    func(a, b any) float64 { return toFloat64(a) * toFloat64(b) },
+		"divf":    func(a, b any) float64 { return toFloat64(a) / toFloat64(b) },
+		"ceil":    func(a any) float64 { return math.Ceil(toFloat64(a)) },
+		"floor":   func(a any) float64 { return math.Floor(toFloat64(a)) },
+		"round":   round,
+		"max":     func(a any, rest ...any) int64 { return foldInt(a, rest, func(x, y int64) int64 { return max(x, y) }) },
+		"min":     func(a any, rest ...any) int64 { return foldInt(a, rest, func(x, y int64) int64 { return min(x, y) }) },
+		"maxf":    func(a any, rest ...any) float64 { return foldFloat(a, rest, math.Max) },
+		"minf":    func(a any, rest ...any) float64 { return foldFloat(a, rest, math.Min) },
+		"int":     toInt64,
+		"float64": toFloat64,
+	}
+}
+
+func titleCase(s string) string {
+	prev := ' '
+	return strings.Map(func(r rune) rune {
+		defer func() { prev = r }()
+		if unicode.IsSpace(prev) || prev == '-' || prev == '_' {
+			return unicode.ToTitle(r)
+		}
+		return r
+	}, s)
+}
+
+func trunc(n int, s string) string {
+	if n < 0 {
+		if -n >= len(s) {
+			return s
+		}
+		return s[len(s)+n:]
+	}
+	if n >= len(s) {
+		return s
+	}
+	return s[:n]
+}
+
+func substr(start, end int, s string) string {
+	if start < 0 {
+		return s[:max(0, min(end, len(s)))]
+	}
+	if end < 0 || end > len(s) {
+		end = len(s)
+	}
+	if start > end {
+		return ""
+	}
+	return s[start:end]
+}
+
+func indent(n int, s string) string {
+	pad := strings.Repeat(" ", max(n, 0))
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
+}
+
+// alignLeft pads or cuts s to n runes, text on the left.
+func alignLeft(n int, s string) string {
+	if n < 0 {
+		return s
+	}
+	if c := utf8.RuneCountInString(s); c < n {
+		return s + strings.Repeat(" ", n-c)
+	}
+	return string([]rune(s)[:n])
+}
+
+// alignRight pads or cuts s to n runes, text on the right.
+func alignRight(n int, s string) string {
+	if n < 0 {
+		return s
+	}
+	r := []rune(s)
+	if len(r) < n {
+		return strings.Repeat(" ", n-len(r)) + s
+	}
+	return string(r[len(r)-n:])
+}
+
+// count returns the number of matches of the regexp in s.
+func count(expr, s string) (int, error) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return 0, err
+	}
+	return len(re.FindAllStringIndex(s, -1)), nil
+}
+
+// dfault returns the given value unless it is empty, then the default.
+func dfault(def any, given ...any) any {
+	if len(given) == 0 || isEmpty(given[0]) {
+		return def
+	}
+	return given[0]
+}
+
+func isEmpty(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case bool:
+		return !v
+	case int:
+		return v == 0
+	case int64:
+		return v == 0
+	case float64:
+		return v == 0
+	}
+	return false
+}
+
+func regexReplaceAll(expr, s, repl string) (string, error) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return "", err
+	}
+	return re.ReplaceAllString(s, repl), nil
+}
+
+func regexReplaceAllLiteral(expr, s, repl string) (string, error) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return "", err
+	}
+	return re.ReplaceAllLiteralString(s, repl), nil
+}
+
+func fromJSON(s string) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func b64dec(s string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func durationSeconds(s string) (float64, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, err
+	}
+	return d.Seconds(), nil
+}
+
+// unixToTime reads epoch seconds, milliseconds, microseconds or nanoseconds by length.
+func unixToTime(s string) (time.Time, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("unixToTime: %w", err)
+	}
+	switch len(s) {
+	case 10:
+		return time.Unix(n, 0).UTC(), nil
+	case 13:
+		return time.UnixMilli(n).UTC(), nil
+	case 16:
+		return time.UnixMicro(n).UTC(), nil
+	case 19:
+		return time.Unix(0, n).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("unixToTime: %q is not an epoch in s, ms, us or ns", s)
+}
+
+func toDate(layout, value string) (time.Time, error) {
+	return time.ParseInLocation(layout, value, time.Local)
+}
+
+func toDateInZone(layout, zone, value string) (time.Time, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.ParseInLocation(layout, value, loc)
+}
+
+func date(layout string, t any) (string, error) {
+	switch t := t.(type) {
+	case time.Time:
+		return t.Format(layout), nil
+	case *time.Time:
+		return t.Format(layout), nil
+	case int64:
+		return time.Unix(t, 0).Format(layout), nil
+	case int:
+		return time.Unix(int64(t), 0).Format(layout), nil
+	}
+	return "", fmt.Errorf("date: unsupported time value %T", t)
+}
+
+func toInt64(v any) int64 {
+	switch v := v.(type) {
+	case int:
+		return int64(v)
+	case int64:
+		return v
+	case int32:
+		return int64(v)
+	case uint64:
+		return int64(v)
+	case float64:
+		return int64(v)
+	case float32:
+		return int64(v)
+	case bool:
+		if v {
+			return 1
+		}
+		return 0
+	case string:
+		if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+			return n
+		}
+		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return int64(f)
+	}
+	return 0
+}
+
+func toFloat64(v any) float64 {
+	switch v := v.(type) {
+	case int:
+		return float64(v)
+	case int64:
+		return float64(v)
+	case int32:
+		return float64(v)
+	case uint64:
+		return float64(v)
+	case float64:
+		return v
+	case float32:
+		return float64(v)
+	case bool:
+		if v {
+			return 1
+		}
+		return 0
+	case string:
+		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return f
+	}
+	return 0
+}
+
+func intDiv(a, b any) (int64, error) {
+	y := toInt64(b)
+	if y == 0 {
+		return 0, fmt.Errorf("div: division by zero")
+	}
+	return toInt64(a) / y, nil
+}
+
+func intMod(a, b any) (int64, error) {
+	y := toInt64(b)
+	if y == 0 {
+		return 0, fmt.Errorf("mod: division by zero")
+	}
+	return toInt64(a) % y, nil
+}
+
+// round rounds to the given number of decimals (0 by default), half away from zero.
+func round(a any, p ...int) float64 {
+	places := 0
+	if len(p) > 0 {
+		places = p[0]
+	}
+	pow := math.Pow(10, float64(places))
+	return math.Round(toFloat64(a)*pow) / pow
+}
+
+func foldInt(a any, rest []any, f func(x, y int64) int64) int64 {
+	acc := toInt64(a)
+	for _, r := range rest {
+		acc = f(acc, toInt64(r))
+	}
+	return acc
+}
+
+func foldFloat(a any, rest []any, f func(x, y float64) float64) float64 {
+	acc := toFloat64(a)
+	for _, r := range rest {
+		acc = f(acc, toFloat64(r))
+	}
+	return acc
+}
