@@ -9,9 +9,9 @@ import (
 func TestJSONParser(t *testing.T) {
 	runEntryCases(t, []entryCase{
 		{name: "nested flattened, arrays skipped", pipeline: `| json`,
-			line: `{"app":"x","level":"info","pod":{"uuid":"u1","deploy":{"ref":"r"}},"tags":["a"],"n":1.5,"ok":true,"nil":null}`,
-			keep: true,
-			want: `{app="api", app_extracted="x", level="info", n="1.5", ok="true", pod_deploy_ref="r", pod_uuid="u1"}`,
+			line:   `{"app":"x","level":"info","pod":{"uuid":"u1","deploy":{"ref":"r"}},"tags":["a"],"n":1.5,"ok":true,"nil":null}`,
+			keep:   true,
+			want:   `{app="api", app_extracted="x", level="info", n="1.5", ok="true", pod_deploy_ref="r", pod_uuid="u1"}`,
 			parsed: `{app_extracted="x", level="info", n="1.5", ok="true", pod_deploy_ref="r", pod_uuid="u1"}`},
 		{name: "escapes and sanitising", pipeline: `| json`,
 			line: `{"a-b":"q\"x\u00e9","1st":"v","sp ace":{"in.ner":"w"}}`, keep: true,
