@@ -203,8 +203,8 @@ func (b *builder) each(f func(cat category, name, value string)) {
 	}
 }
 
-// result builds the LabelsResult. Labels with an empty value are absent, as in Prometheus
-// and Loki. The entry that changed nothing returns the cached stream result.
+// result builds the LabelsResult. Parsed labels keep empty values (logfmt --keep-empty shows
+// them, as in Loki). The entry that changed nothing returns the cached stream result.
 func (b *builder) result() *LabelsResult {
 	if len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == "" {
 		return b.streamOnly
@@ -213,11 +213,7 @@ func (b *builder) result() *LabelsResult {
 	r.Stream = filterLabels(b.stream, b.deleted)
 	r.StructuredMetadata = filterLabels(b.metadata, b.deleted)
 	parsed := make(labels.Labels, 0, len(b.parsed)+2)
-	for _, l := range b.parsed {
-		if l.Value != "" {
-			parsed = append(parsed, l)
-		}
-	}
+	parsed = append(parsed, b.parsed...)
 	if b.err != "" {
 		parsed = append(parsed, labels.Label{Name: ErrorLabel, Value: b.err})
 	}
@@ -231,7 +227,7 @@ func (b *builder) result() *LabelsResult {
 	return r
 }
 
-// filterLabels returns ls without the deleted names and empty values; it returns ls itself
+// filterLabels returns ls without the deleted names; it returns ls itself
 // when nothing is removed.
 func filterLabels(ls labels.Labels, deleted []string) labels.Labels {
 	if len(ls) == 0 {
@@ -239,7 +235,7 @@ func filterLabels(ls labels.Labels, deleted []string) labels.Labels {
 	}
 	keep := true
 	for _, l := range ls {
-		if l.Value == "" || containsString(deleted, l.Name) {
+		if containsString(deleted, l.Name) {
 			keep = false
 			break
 		}
@@ -249,7 +245,7 @@ func filterLabels(ls labels.Labels, deleted []string) labels.Labels {
 	}
 	out := make(labels.Labels, 0, len(ls))
 	for _, l := range ls {
-		if l.Value != "" && !containsString(deleted, l.Name) {
+		if !containsString(deleted, l.Name) {
 			out = append(out, l)
 		}
 	}

@@ -213,8 +213,6 @@ func (p *jsonExtractParser) process(_ int64, line []byte, b *builder) ([]byte, b
 		}
 		if found && !b.hasParsed(name) {
 			b.set(name, v)
-		} else if !found && !b.hasParsed(name) {
-			b.set(name, "")
 		}
 	}
 	return line, true
