@@ -79,3 +79,5 @@ func runEntryCases(t *testing.T, cases []entryCase) {
 		})
 	}
 }
+
+func mustLabels(nv ...string) labels.Labels { return labels.FromStrings(nv...) }
