@@ -1,7 +1,8 @@
 package log
 
 import (
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -220,9 +221,13 @@ func (b *builder) result() *LabelsResult {
 	if b.details != "" {
 		parsed = append(parsed, labels.Label{Name: ErrorDetailsLabel, Value: b.details})
 	}
-	sort.Slice(parsed, func(i, j int) bool { return parsed[i].Name < parsed[j].Name })
+	slices.SortFunc(parsed, func(x, y labels.Label) int { return strings.Compare(x.Name, y.Name) })
 	r.Parsed = parsed
-	r.All = labels.Merge(labels.Merge(r.Stream, r.StructuredMetadata), r.Parsed)
+	if len(r.StructuredMetadata) == 0 {
+		r.All = labels.Merge(r.Stream, r.Parsed)
+	} else {
+		r.All = labels.Merge(labels.Merge(r.Stream, r.StructuredMetadata), r.Parsed)
+	}
 	r.Hash = r.All.Hash()
 	return r
 }

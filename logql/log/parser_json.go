@@ -13,6 +13,7 @@ import (
 type jsonParser struct {
 	s      jsonScanner
 	prefix []byte
+	names  nameCache
 }
 
 func (p *jsonParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
@@ -70,7 +71,7 @@ func (p *jsonParser) set(b *builder, v []byte) {
 	if len(p.prefix) == 0 {
 		return
 	}
-	name := string(p.prefix)
+	name := p.names.get(p.prefix)
 	if b.baseHas(name) {
 		name += duplicateSuffix
 	}
@@ -78,6 +79,26 @@ func (p *jsonParser) set(b *builder, v []byte) {
 		return
 	}
 	b.set(name, string(v))
+}
+
+// nameCache interns label names per stream, so that parsing a line does not allocate a
+// string for every key already seen. It is bounded: past maxNames it stops adding.
+type nameCache map[string]string
+
+const maxCachedNames = 1024
+
+func (c *nameCache) get(b []byte) string {
+	if s, ok := (*c)[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if *c == nil {
+		*c = nameCache{}
+	}
+	if len(*c) < maxCachedNames {
+		(*c)[s] = s
+	}
+	return s
 }
 
 // sanitizeLabelKey turns a key into a valid label name: surrounding space is trimmed, every

@@ -15,6 +15,7 @@ type logfmtParser struct {
 	// extractions maps a logfmt key to the labels it fills; nil extracts every key.
 	extractions map[string][]string
 	buf         []byte
+	names       map[string]string // raw key -> sanitised name, per stream
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -52,7 +53,16 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 		if len(value) == 0 && !p.keepEmpty {
 			return
 		}
-		name := sanitizeLabelKey(string(key), true)
+		name, ok := p.names[string(key)]
+		if !ok {
+			name = sanitizeLabelKey(string(key), true)
+			if p.names == nil {
+				p.names = map[string]string{}
+			}
+			if len(p.names) < maxCachedNames {
+				p.names[string(key)] = name
+			}
+		}
 		if name == "" {
 			return
 		}
