@@ -56,11 +56,18 @@ type binaryFilter struct {
 	left, right labelFilter
 }
 
+// filter evaluates both sides of "and" (so both may set errors, as in Loki) and stops
+// "or" at the first success.
 func (f *binaryFilter) filter(b *builder) bool {
-	if f.and {
-		return f.left.filter(b) && f.right.filter(b)
+	l := f.left.filter(b)
+	if !f.and && l {
+		return true
 	}
-	return f.left.filter(b) || f.right.filter(b)
+	r := f.right.filter(b)
+	if f.and {
+		return l && r
+	}
+	return r
 }
 
 type stringFilter struct{ m *syntax.StringLabelFilter }
@@ -70,15 +77,12 @@ func (f *stringFilter) filter(b *builder) bool {
 	return f.m.Matcher.Matches(v)
 }
 
-// numericFilter compares a label as a number, duration or byte size. As in Loki: an entry
-// that already has an error passes (only __error__ matchers may drop it); a missing label
-// fails; a value that does not convert sets LabelFilterErr and passes.
+// numericFilter compares a label as a number, duration or byte size. As in Loki: a missing
+// label fails; a value that does not convert passes and sets LabelFilterErr, unless the entry
+// already has an error, which is kept as the more useful one.
 type numericFilter struct{ f *syntax.NumericLabelFilter }
 
 func (f *numericFilter) filter(b *builder) bool {
-	if b.hasErr() {
-		return true
-	}
 	v, ok := b.get(f.f.Name)
 	if !ok {
 		return false
@@ -88,17 +92,19 @@ func (f *numericFilter) filter(b *builder) bool {
 	switch f.f.Kind {
 	case syntax.DurationKind:
 		var d time.Duration
-		d, err = time.ParseDuration(strings.TrimSpace(v))
+		d, err = time.ParseDuration(v)
 		x = d.Seconds()
 	case syntax.BytesKind:
 		var n uint64
 		n, err = parseBytes(v)
 		x = float64(n)
 	default:
-		x, err = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		x, err = strconv.ParseFloat(v, 64)
 	}
 	if err != nil {
-		b.setErr(errLabelFilter, err.Error())
+		if !b.hasErr() {
+			b.setErr(errLabelFilter, err.Error())
+		}
 		return true
 	}
 	return compare(f.f.Op, x, f.f.Value)

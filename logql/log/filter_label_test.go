@@ -59,3 +59,13 @@ func TestLabelFilterBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestLabelFilterErrorPrecedence(t *testing.T) {
+	runEntryCases(t, []entryCase{
+		{name: "earlier error kept, filter still applies", pipeline: `| json | status > 1`, line: `status=abc`, keep: false},
+		{name: "and evaluates both sides", pipeline: `| logfmt | a > 5 and b > 1`, line: `a=1 b=x`, keep: false},
+		{name: "or stops at first success", pipeline: `| logfmt | a < 5 or b > 1`, line: `a=1 b=x`, keep: true, want: `{a="1", app="api", b="x"}`},
+		{name: "or evaluates right on failure", pipeline: `| logfmt | a > 5 or b > 1`, line: `a=1 b=x`, keep: true,
+			want: `{__error__="LabelFilterErr", __error_details__="strconv.ParseFloat: parsing \"x\": invalid syntax", a="1", app="api", b="x"}`},
+	})
+}
