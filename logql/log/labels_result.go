@@ -3,6 +3,7 @@ package log
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -141,16 +142,28 @@ func (b *builder) set(name, value string) {
 	b.parsed = append(b.parsed, labels.Label{Name: name, Value: value})
 }
 
-// setParsed is how parsers add a label: a stream label's name gets the _extracted suffix,
-// and a label already extracted by an earlier parser keeps its first value.
+// setParsed is how parsers add a label: a stream label's name gets the _extracted suffix;
+// a later value of the same name replaces the earlier one, as Loki's builder does. Invalid
+// UTF-8 is replaced by spaces (Prometheus rejects the replacement rune).
 func (b *builder) setParsed(name, value string) {
 	if b.baseHas(name) {
 		name += duplicateSuffix
 	}
-	if b.hasParsed(name) {
-		return
+	b.set(name, cleanUTF8(value))
+}
+
+func cleanUTF8(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) {
+		return s
 	}
-	b.set(name, value)
+	var sb strings.Builder
+	for _, r := range s {
+		if r == utf8.RuneError {
+			r = ' '
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
 }
 
 // del removes a label from every category.

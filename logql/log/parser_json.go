@@ -71,14 +71,7 @@ func (p *jsonParser) set(b *builder, v []byte) {
 	if len(p.prefix) == 0 {
 		return
 	}
-	name := p.names.get(p.prefix)
-	if b.baseHas(name) {
-		name += duplicateSuffix
-	}
-	if b.hasParsed(name) {
-		return
-	}
-	b.set(name, string(v))
+	b.setParsed(p.names.get(p.prefix), string(v))
 }
 
 // nameCache interns label names per stream, so that parsing a line does not allocate a
@@ -221,6 +214,14 @@ func (p *jsonExtractParser) clone() *jsonExtractParser {
 }
 
 func (p *jsonExtractParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
+	if len(line) == 0 {
+		return line, true
+	}
+	// Loki checks only the first byte; later malformations surface while walking.
+	if c := line[0]; c != '{' && c != '[' && c != '"' {
+		b.setErr(errJSON, "")
+		return line, true
+	}
 	for i, path := range p.paths {
 		p.s = jsonScanner{data: line, buf: p.s.buf}
 		v, found, err := p.lookup(path, 0)
@@ -228,13 +229,11 @@ func (p *jsonExtractParser) process(_ int64, line []byte, b *builder) ([]byte, b
 			b.setErr(errJSON, err.Error())
 			return line, true
 		}
-		name := p.names[i]
-		if b.baseHas(name) {
-			name += duplicateSuffix
+		// As in Loki, a path that is absent or null gives an empty label.
+		if !found {
+			v = ""
 		}
-		if found && !b.hasParsed(name) {
-			b.set(name, v)
-		}
+		b.setParsed(p.names[i], v)
 	}
 	return line, true
 }

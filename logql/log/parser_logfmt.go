@@ -41,12 +41,7 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 	err := p.scan(line, func(key, value []byte) {
 		if p.extractions != nil {
 			for _, name := range p.extractions[string(key)] {
-				if b.baseHas(name) {
-					name += duplicateSuffix
-				}
-				if !b.hasParsed(name) {
-					b.set(name, string(value))
-				}
+				b.setParsed(name, string(value))
 			}
 			return
 		}
@@ -66,12 +61,7 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 		if name == "" {
 			return
 		}
-		if b.baseHas(name) {
-			name += duplicateSuffix
-		}
-		if !b.hasParsed(name) {
-			b.set(name, string(value))
-		}
+		b.setParsed(name, string(value))
 	})
 	if err != nil {
 		b.setErr(errLogfmt, err.Error())

@@ -25,8 +25,8 @@ func TestLogfmtParser(t *testing.T) {
 			want: `{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 5 : unterminated quoted value", app="api"}`},
 		{name: "params", pipeline: `| logfmt lvl="level", msg`, line: `level=warn msg=hi other=1`, keep: true,
 			want: `{app="api", lvl="warn", msg="hi"}`},
-		{name: "duplicate key first wins", pipeline: `| logfmt`, line: `a=1 a=2`, keep: true,
-			want: `{a="1", app="api"}`},
+		{name: "duplicate key last wins", pipeline: `| logfmt`, line: `a=1 a=2`, keep: true,
+			want: `{a="2", app="api"}`},
 	})
 }
 
