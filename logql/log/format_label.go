@@ -9,15 +9,15 @@ import (
 )
 
 // labelFormat renames labels (dst=src) and sets labels from templates (dst="{{...}}").
-// All operations read the labels as they were before the stage, as in Loki; a label may be
-// the destination of one operation only.
+// As in Loki, operations run in order: a rename takes effect at once (dst gets src's value
+// and src is deleted, only if src exists), and all templates read one snapshot of the labels
+// taken at the first template. A label may be the destination of one operation only, and
+// __error__ cannot be formatted.
 type labelFormat struct {
 	ops   []syntax.LabelFmt
 	tmpls []*template.Template // per op; nil for renames
 	st    templateState
 	buf   bytes.Buffer
-	vals  []string
-	set   []bool
 }
 
 func newLabelFormat(ops []syntax.LabelFmt) (stageFactory, error) {
@@ -27,6 +27,9 @@ func newLabelFormat(ops []syntax.LabelFmt) (stageFactory, error) {
 	seen := map[string]bool{}
 	tmpls := make([]*template.Template, len(ops))
 	for i, op := range ops {
+		if op.Dst == ErrorLabel {
+			return nil, fmt.Errorf("%s cannot be formatted", op.Dst)
+		}
 		if seen[op.Dst] {
 			return nil, fmt.Errorf("multiple label name '%s' not allowed in a single format operation", op.Dst)
 		}
@@ -36,13 +39,12 @@ func newLabelFormat(ops []syntax.LabelFmt) (stageFactory, error) {
 		}
 		t, err := compileTemplate("label", op.Value)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("invalid template for label '%s': %w", op.Dst, err)
 		}
 		tmpls[i] = t
 	}
 	return func() stage {
-		lf := &labelFormat{ops: ops, tmpls: make([]*template.Template, len(ops)),
-			vals: make([]string, len(ops)), set: make([]bool, len(ops))}
+		lf := &labelFormat{ops: ops, tmpls: make([]*template.Template, len(ops))}
 		for i, t := range tmpls {
 			if t != nil {
 				lf.tmpls[i] = bindTemplate(t, &lf.st)
@@ -54,38 +56,25 @@ func newLabelFormat(ops []syntax.LabelFmt) (stageFactory, error) {
 
 func (lf *labelFormat) process(ts int64, line []byte, b *builder) ([]byte, bool) {
 	lf.st.line, lf.st.ts = line, ts
-	dataLoaded := false
+	loaded := false
 	for i, op := range lf.ops {
-		lf.set[i] = false
 		if op.Rename {
-			v, ok := b.get(op.Value)
-			lf.vals[i], lf.set[i] = v, ok
+			if v, ok := b.get(op.Value); ok {
+				b.set(op.Dst, v)
+				b.del(op.Value)
+			}
 			continue
 		}
-		if !dataLoaded {
+		if !loaded {
 			lf.st.fillData(b)
-			dataLoaded = true
+			loaded = true
 		}
 		lf.buf.Reset()
 		if err := lf.tmpls[i].Execute(&lf.buf, lf.st.data); err != nil {
 			b.setErr(errTemplateFormat, err.Error())
 			continue
 		}
-		lf.vals[i], lf.set[i] = lf.buf.String(), true
-	}
-	for i, op := range lf.ops {
-		if op.Rename {
-			if op.Value != op.Dst {
-				b.del(op.Value)
-			}
-			if lf.set[i] {
-				b.set(op.Dst, lf.vals[i])
-			}
-			continue
-		}
-		if lf.set[i] {
-			b.set(op.Dst, lf.vals[i])
-		}
+		b.set(op.Dst, lf.buf.String())
 	}
 	return line, true
 }

@@ -28,7 +28,6 @@ func templateFuncs(st *templateState) template.FuncMap {
 		"lower":      strings.ToLower,
 		"upper":      strings.ToUpper,
 		"title":      titleCase,
-		"Title":      titleCase,
 		"Replace":    strings.Replace,
 		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
 		"Trim":       strings.Trim,
@@ -108,30 +107,37 @@ func titleCase(s string) string {
 	}, s)
 }
 
+// trunc keeps the first n runes, or the last -n when n is negative.
 func trunc(n int, s string) string {
-	if n < 0 {
-		if -n >= len(s) {
-			return s
-		}
-		return s[len(s)+n:]
+	r := []rune(s)
+	if n < 0 && len(r)+n > 0 {
+		return string(r[len(r)+n:])
 	}
-	if n >= len(s) {
-		return s
+	if n >= 0 && len(r) > n {
+		return string(r[:n])
 	}
-	return s[:n]
+	return s
 }
 
+// substr is s[start:end] in runes; a negative start means from the beginning and a
+// negative or too large end means to the end.
 func substr(start, end int, s string) string {
+	r := []rune(s)
+	end = min(end, len(r))
+	start = min(start, len(r))
 	if start < 0 {
-		return s[:max(0, min(end, len(s)))]
+		if end < 0 {
+			return ""
+		}
+		return string(r[:end])
 	}
-	if end < 0 || end > len(s) {
-		end = len(s)
+	if end < 0 {
+		return string(r[start:])
 	}
 	if start > end {
 		return ""
 	}
-	return s[start:end]
+	return string(r[start:end])
 }
 
 func indent(n int, s string) string {
@@ -221,12 +227,13 @@ func fromJSON(s string) (map[string]any, error) {
 	return m, nil
 }
 
-func b64dec(s string) (string, error) {
+// b64dec returns the error text instead of failing, as sprig does.
+func b64dec(s string) string {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		return "", err
+		return err.Error()
 	}
-	return string(b), nil
+	return string(b)
 }
 
 func durationSeconds(s string) (float64, error) {
@@ -237,35 +244,42 @@ func durationSeconds(s string) (float64, error) {
 	return d.Seconds(), nil
 }
 
-// unixToTime reads epoch seconds, milliseconds, microseconds or nanoseconds by length.
+// unixToTime reads an epoch in days, seconds, milliseconds, microseconds or nanoseconds,
+// told apart by length (5, 10, 13, 16, 19 digits) as Loki does.
 func unixToTime(s string) (time.Time, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("unixToTime: %w", err)
 	}
 	switch len(s) {
+	case 5:
+		return time.Unix(n*86400, 0), nil
 	case 10:
-		return time.Unix(n, 0).UTC(), nil
+		return time.Unix(n, 0), nil
 	case 13:
-		return time.UnixMilli(n).UTC(), nil
+		return time.UnixMilli(n), nil
 	case 16:
-		return time.UnixMicro(n).UTC(), nil
+		return time.UnixMicro(n), nil
 	case 19:
-		return time.Unix(0, n).UTC(), nil
+		return time.Unix(0, n), nil
 	}
-	return time.Time{}, fmt.Errorf("unixToTime: %q is not an epoch in s, ms, us or ns", s)
+	return time.Time{}, fmt.Errorf("unable to parse time '%v': not an epoch in days, s, ms, us or ns", s)
 }
 
-func toDate(layout, value string) (time.Time, error) {
-	return time.ParseInLocation(layout, value, time.Local)
+// toDate parses in the local zone; a bad value gives the zero time, as in sprig.
+func toDate(layout, value string) time.Time {
+	t, _ := time.ParseInLocation(layout, value, time.Local)
+	return t
 }
 
-func toDateInZone(layout, zone, value string) (time.Time, error) {
+// toDateInZone parses in the zone (UTC if unknown); a bad value gives the zero time.
+func toDateInZone(layout, zone, value string) time.Time {
 	loc, err := time.LoadLocation(zone)
 	if err != nil {
-		return time.Time{}, err
+		loc = time.UTC
 	}
-	return time.ParseInLocation(layout, value, loc)
+	t, _ := time.ParseInLocation(layout, value, loc)
+	return t
 }
 
 func date(layout string, t any) (string, error) {
