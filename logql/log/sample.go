@@ -3,7 +3,6 @@ package log
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
@@ -26,9 +25,10 @@ type SampleExtractor interface {
 // StreamSampleExtractor extracts the samples of one stream; not safe for concurrent use.
 type StreamSampleExtractor interface {
 	// Process runs the pipeline and extracts the value. ok is false when the entry is
-	// filtered out. With UnwrapSamples the unwrapped label is not in lbs; a failed
-	// conversion sets __error__="SampleExtractionErr" and __error_details__ and keeps the
-	// sample (value 0), so that post-unwrap filters may drop it.
+	// filtered out. With UnwrapSamples the unwrapped label is not in lbs; an entry without
+	// the label (or with an empty value) gives no sample, as in Loki; a failed conversion
+	// sets __error__="SampleExtractionErr" and __error_details__ and keeps the sample
+	// (value 0), so that post-unwrap filters may drop it.
 	Process(ts int64, line []byte, metadata labels.Labels) (value float64, lbs *LabelsResult, ok bool)
 }
 
@@ -66,7 +66,7 @@ func NewSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 func converter(conv string) (func(string) (float64, error), error) {
 	switch conv {
 	case "":
-		return func(s string) (float64, error) { return strconv.ParseFloat(strings.TrimSpace(s), 64) }, nil
+		return func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, nil
 	case "duration", "duration_seconds":
 		return durationSeconds, nil
 	case "bytes":
@@ -110,12 +110,14 @@ func (s *streamSampleExtractor) Process(ts int64, line []byte, metadata labels.L
 		return float64(len(line)), sp.b.result(), true
 	}
 	raw, _ := sp.b.get(s.se.label)
+	if raw == "" {
+		// As in Loki, an entry without the label (or with an empty value) has no sample.
+		return 0, nil, false
+	}
 	v, err := s.se.conv(raw)
 	if err != nil {
 		v = 0
-		if !sp.b.hasErr() {
-			sp.b.setErr(errSampleExtraction, err.Error())
-		}
+		sp.b.setErr(errSampleExtraction, err.Error())
 	}
 	sp.b.del(s.se.label)
 	for _, f := range s.se.post {

@@ -41,8 +41,9 @@ func TestSampleExtractor(t *testing.T) {
 		{name: "conversion error kept", query: `sum_over_time({a="b"} | logfmt | unwrap n [1m])`, mode: UnwrapSamples, line: "n=abc", ok: true, value: 0,
 			labels: `{__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \"abc\": invalid syntax", app="api"}`},
 		{name: "conversion error dropped by post filter", query: `sum_over_time({a="b"} | logfmt | unwrap n | __error__="" [1m])`, mode: UnwrapSamples, line: "n=abc", ok: false},
-		{name: "missing label is an error", query: `sum_over_time({a="b"} | logfmt | unwrap n [1m])`, mode: UnwrapSamples, line: "m=1", ok: true, value: 0,
-			labels: `{__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \"\": invalid syntax", app="api", m="1"}`},
+		{name: "missing label gives no sample", query: `sum_over_time({a="b"} | logfmt | unwrap n [1m])`, mode: UnwrapSamples, line: "m=1", ok: false},
+		{name: "conversion error overwrites an earlier error", query: `sum_over_time({a="b"} | logfmt | x > 1 | unwrap n [1m])`, mode: UnwrapSamples, line: "n=q x=y", ok: true, value: 0,
+			labels: `{__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \"q\": invalid syntax", app="api", x="y"}`},
 		{name: "unwrap stream label", query: `sum_over_time({a="b"} | unwrap app [1m])`, mode: UnwrapSamples, line: "x", ok: true, value: 0,
 			labels: `{__error__="SampleExtractionErr", __error_details__="strconv.ParseFloat: parsing \"api\": invalid syntax"}`},
 	} {

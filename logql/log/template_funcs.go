@@ -237,7 +237,7 @@ func b64dec(s string) string {
 }
 
 func durationSeconds(s string) (float64, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(s))
+	d, err := time.ParseDuration(s)
 	if err != nil {
 		return 0, err
 	}
