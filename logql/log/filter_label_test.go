@@ -69,3 +69,11 @@ func TestLabelFilterErrorPrecedence(t *testing.T) {
 			want: `{__error__="LabelFilterErr", __error_details__="strconv.ParseFloat: parsing \"x\": invalid syntax", a="1", app="api", b="x"}`},
 	})
 }
+
+func TestMetadataClashingWithStream(t *testing.T) {
+	runEntryCases(t, []entryCase{
+		{name: "metadata named like a stream label gets _extracted", pipeline: `|= ""`,
+			metadata: mustLabels("app", "m", "trace_id", "t"), line: `x`, keep: true,
+			want: `{app="api", app_extracted="m", trace_id="t"}`},
+	})
+}

@@ -61,11 +61,31 @@ func (b *builder) init(stream labels.Labels) {
 	b.streamOnly = &LabelsResult{Stream: stream, All: stream, Hash: stream.Hash()}
 }
 
+// reset starts a new entry. As in Loki, a metadata label named like a stream label is
+// renamed <name>_extracted (a rare case, which allocates).
 func (b *builder) reset(metadata labels.Labels) {
 	b.metadata = metadata
+	for _, l := range metadata {
+		if b.stream.Has(l.Name) {
+			b.metadata = b.renameMetadata(metadata)
+			break
+		}
+	}
 	b.deleted = b.deleted[:0]
 	b.parsed = b.parsed[:0]
 	b.err, b.details = "", ""
+}
+
+func (b *builder) renameMetadata(md labels.Labels) labels.Labels {
+	out := make(labels.Labels, 0, len(md))
+	for _, l := range md {
+		if b.stream.Has(l.Name) {
+			l.Name += duplicateSuffix
+		}
+		out = append(out, l)
+	}
+	slices.SortStableFunc(out, func(x, y labels.Label) int { return strings.Compare(x.Name, y.Name) })
+	return out
 }
 
 func (b *builder) isDeleted(name string) bool {
