@@ -77,7 +77,12 @@ func compilePattern(s string, needNamed bool) (*pattern, error) {
 }
 
 // matches calls f for every capture of a matching line and reports whether it matched.
-func (p *pattern) matches(line []byte, f func(name string, value []byte)) bool {
+// With partial (the parser's mode, as in Loki) a literal that is not found ends matching:
+// the pending capture takes the rest of the line and earlier captures are kept.
+func (p *pattern) matches(line []byte, partial bool, f func(name string, value []byte)) bool {
+	if partial && len(line) == 0 {
+		return false
+	}
 	pos := 0
 	for i, part := range p.parts {
 		if part.capture == "" {
@@ -94,7 +99,13 @@ func (p *pattern) matches(line []byte, f func(name string, value []byte)) bool {
 			next := p.parts[i+1].literal
 			idx := bytes.Index(line[pos:], next)
 			if idx < 0 {
-				return false
+				if !partial {
+					return false
+				}
+				if f != nil && part.capture != "_" {
+					f(part.capture, line[pos:])
+				}
+				return true
 			}
 			value = line[pos : pos+idx]
 			pos += idx + len(next)
@@ -111,4 +122,4 @@ func (p *pattern) matches(line []byte, f func(name string, value []byte)) bool {
 	return true
 }
 
-func (p *pattern) match(line []byte) bool { return p.matches(line, nil) }
+func (p *pattern) match(line []byte) bool { return p.matches(line, false, nil) }

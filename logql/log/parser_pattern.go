@@ -9,7 +9,7 @@ type patternParser struct {
 
 func (pp *patternParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
 	pp.b = b
-	pp.p.matches(line, pp.set)
+	pp.p.matches(line, true, pp.set)
 	return line, true
 }
 
