@@ -26,7 +26,11 @@ func TestLineFilters(t *testing.T) {
 		{name: "chained drop", pipeline: `|= "a" != "b" |~ "c"`, line: "a b c", keep: false},
 		{name: "pattern filter", pipeline: `|> "<_> GET <_>"`, line: "1.2.3.4 GET /x", keep: true, want: all},
 		{name: "pattern filter miss", pipeline: `|> "<_> GET <_>"`, line: "1.2.3.4 POST /x", keep: false},
-		{name: "pattern filter prefix literal", pipeline: `|> "GET <_>"`, line: "xGET /", keep: false},
+		{name: "pattern filter leading literal is searched", pipeline: `|> "GET <_>"`, line: "xGET /", keep: true, want: all},
+		{name: "pattern ending with literal must end the line", pipeline: `|> "<_> bar"`, line: "foo bar baz", keep: false},
+		{name: "pattern ending with capture needs text", pipeline: `|> "foo <_>"`, line: "foo ", keep: false},
+		{name: "pattern empty middle capture", pipeline: `|> "<_> bar <_>"`, line: " bar x", keep: false},
+		{name: "pattern adjacent literals", pipeline: `|> "<_>bar<_>"`, line: " bar ", keep: true, want: all},
 		{name: "not pattern", pipeline: `!> "<_> GET <_>"`, line: "a POST b", keep: true, want: all},
 		{name: "ip cidr", pipeline: `|= ip("10.0.0.0/8")`, line: "from 10.1.2.3:8080 ok", keep: true, want: all},
 		{name: "ip cidr miss", pipeline: `|= ip("10.0.0.0/8")`, line: "from 11.1.2.3 ok", keep: false},
@@ -43,7 +47,8 @@ func TestLineFilterBadInput(t *testing.T) {
 		{Op: syntax.LineContains, Values: []string{"10.0.0.0/33"}, IP: true},
 		{Op: syntax.LineContains, Values: []string{"10.0.0.9-10.0.0.1"}, IP: true},
 		{Op: syntax.LineMatchRegexp, Values: []string{"10.0.0.1"}, IP: true},
-		{Op: syntax.LineMatchPattern, Values: []string{"<a><b>"}},
+		{Op: syntax.LineMatchPattern, Values: []string{"<_><_>"}},
+		{Op: syntax.LineMatchPattern, Values: []string{"<a> x"}},
 	} {
 		if _, err := NewPipeline([]syntax.Stage{&syntax.LineFilterStage{Filter: f}}); err == nil {
 			t.Errorf("%+v: want error", f)

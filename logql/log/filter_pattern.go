@@ -31,8 +31,9 @@ func isCaptureName(s string) bool {
 	return true
 }
 
-// compilePattern parses a pattern; a parser needs a named capture, a line filter does not.
-func compilePattern(s string, needNamed bool) (*pattern, error) {
+// compilePattern parses a pattern. A parser (forParser) needs a named capture; a line
+// filter allows only <_>. An empty line-filter pattern matches only empty lines.
+func compilePattern(s string, forParser bool) (*pattern, error) {
 	p := &pattern{}
 	var lit strings.Builder
 	flush := func() {
@@ -67,11 +68,14 @@ func compilePattern(s string, needNamed bool) (*pattern, error) {
 		i++
 	}
 	flush()
-	if len(p.parts) == 0 {
-		return nil, fmt.Errorf("invalid pattern %q: empty pattern", s)
+	if !forParser {
+		if named > 0 {
+			return nil, fmt.Errorf("invalid pattern %q: named captures are not allowed in a line filter", s)
+		}
+		return p, nil
 	}
-	if needNamed && named == 0 {
-		return nil, fmt.Errorf("invalid pattern %q: at least one named capture is required", s)
+	if named == 0 {
+		return nil, fmt.Errorf("invalid pattern %q: at least one capture is required", s)
 	}
 	return p, nil
 }
@@ -122,4 +126,25 @@ func (p *pattern) matches(line []byte, partial bool, f func(name string, value [
 	return true
 }
 
-func (p *pattern) match(line []byte) bool { return p.matches(line, false, nil) }
+// match is the |> line filter test, with Loki's rules: the literals must appear in order;
+// a capture between two literals must not be empty; a pattern ending with a literal must
+// end the line, one ending with a capture must leave text for it. An empty line matches
+// only an empty pattern.
+func (p *pattern) match(line []byte) bool {
+	if len(line) == 0 || len(p.parts) == 0 {
+		return len(line) == 0 && len(p.parts) == 0
+	}
+	off := 0
+	for i, part := range p.parts {
+		if part.capture != "" {
+			continue
+		}
+		j := bytes.Index(line[off:], part.literal)
+		if j < 0 || i != 0 && j == 0 {
+			return false
+		}
+		off += j + len(part.literal)
+	}
+	endsWithCapture := p.parts[len(p.parts)-1].capture != ""
+	return endsWithCapture == (off != len(line))
+}
