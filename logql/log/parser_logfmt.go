@@ -2,7 +2,6 @@ package log
 
 import (
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 )
@@ -70,7 +69,7 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 }
 
 func isLogfmtKeyChar(c byte) bool {
-	return c > ' ' && c != '=' && c != '"' && c != utf8.RuneSelf-1
+	return c > ' ' && c != '=' && c != '"'
 }
 
 // scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
@@ -116,18 +115,18 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 		}
 		if line[i] != '"' {
 			vs := i
-			bad := false
+			bad := -1
 			for i < len(line) && line[i] > ' ' {
-				if line[i] == '=' || line[i] == '"' {
-					bad = true
+				if bad < 0 && (line[i] == '=' || line[i] == '"') {
+					bad = i
 				}
 				i++
 			}
-			if bad {
+			if bad >= 0 {
 				if p.strict {
-					return fmt.Errorf("logfmt syntax error at pos %d : unexpected '=' or '\"' in value", vs+1)
+					return fmt.Errorf("logfmt syntax error at pos %d : unexpected %q", bad+1, line[bad])
 				}
-				// Loki's decoder keeps the value up to the offending character; skip it.
+				// The malformed pair is skipped.
 				continue
 			}
 			f(key, line[vs:i])
@@ -169,7 +168,7 @@ func (p *logfmtParser) quoted(line []byte, i int) ([]byte, int, error) {
 			}
 			v, err := unquoteGo(line[start:j+1], p.buf[:0])
 			if err != nil {
-				return nil, 0, fmt.Errorf("logfmt syntax error at pos %d : invalid quoted value", start+1)
+				return nil, 0, fmt.Errorf("logfmt syntax error at pos %d : invalid quoted value", j+2)
 			}
 			p.buf = v
 			return v, j + 1, nil

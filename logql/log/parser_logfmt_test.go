@@ -49,3 +49,15 @@ func FuzzLogfmtParser(f *testing.F) {
 		}
 	})
 }
+
+func TestLogfmtStrictErrors(t *testing.T) {
+	runEntryCases(t, []entryCase{
+		{name: "equals in value", pipeline: `| logfmt --strict`, line: `a=b=c`, keep: true,
+			want: `{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 4 : unexpected '='", app="api"}`},
+		{name: "quote in key", pipeline: `| logfmt --strict`, line: `a"b=1`, keep: true,
+			want: `{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 2 : unexpected '\"'", app="api"}`},
+		{name: "bad escape", pipeline: `| logfmt --strict`, line: `a="\q"`, keep: true,
+			want: `{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 7 : invalid quoted value", app="api"}`},
+		{name: "lenient skips the bad pair only", pipeline: `| logfmt`, line: `a=b=c d=1`, keep: true, want: `{app="api", d="1"}`},
+	})
+}
