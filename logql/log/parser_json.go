@@ -22,11 +22,8 @@ func (p *jsonParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
 		b.setErr(errJSON, "Value looks like object, but can't find opening '{' symbol")
 		return line, true
 	}
-	err := p.object(b, 0)
-	if err == nil {
-		err = p.s.end()
-	}
-	if err != nil {
+	// Like Loki's parser, text after the closing brace is ignored.
+	if err := p.object(b, 0); err != nil {
 		b.setErr(errJSON, err.Error())
 	}
 	return line, true
