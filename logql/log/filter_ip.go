@@ -6,51 +6,103 @@ import (
 	"strings"
 )
 
-// ipMatcher matches addresses against a CIDR, an inclusive range "a-b" or a single address.
+// ipMatcher matches addresses against a single address, a CIDR or an inclusive range
+// "a-b", tried in that order as Loki does.
 type ipMatcher struct {
-	prefix   netip.Prefix
-	lo, hi   netip.Addr
-	isPrefix bool
+	kind   int // ipSingle, ipPrefix or ipRange
+	addr   netip.Addr
+	prefix netip.Prefix
+	lo, hi netip.Addr
 }
 
+const (
+	ipSingle = iota
+	ipPrefix
+	ipRange
+)
+
 func newIPMatcher(pattern string) (*ipMatcher, error) {
-	pattern = strings.TrimSpace(pattern)
-	if strings.Contains(pattern, "/") {
-		p, err := netip.ParsePrefix(pattern)
-		if err != nil {
-			return nil, fmt.Errorf("invalid ip CIDR %q: %w", pattern, err)
-		}
-		return &ipMatcher{prefix: p.Masked(), isPrefix: true}, nil
+	if a, err := netip.ParseAddr(pattern); err == nil {
+		return &ipMatcher{kind: ipSingle, addr: a}, nil
+	}
+	if p, err := netip.ParsePrefix(pattern); err == nil {
+		return &ipMatcher{kind: ipPrefix, prefix: p}, nil
 	}
 	if a, b, ok := strings.Cut(pattern, "-"); ok {
-		lo, err1 := netip.ParseAddr(strings.TrimSpace(a))
-		hi, err2 := netip.ParseAddr(strings.TrimSpace(b))
-		if err1 != nil || err2 != nil || lo.Is4() != hi.Is4() || hi.Less(lo) {
-			return nil, fmt.Errorf("invalid ip range %q", pattern)
+		lo, err1 := netip.ParseAddr(a)
+		hi, err2 := netip.ParseAddr(b)
+		if err1 == nil && err2 == nil && lo.Is4() == hi.Is4() && !hi.Less(lo) && lo.Zone() == "" && hi.Zone() == "" {
+			return &ipMatcher{kind: ipRange, lo: lo, hi: hi}, nil
 		}
-		return &ipMatcher{lo: lo, hi: hi}, nil
 	}
-	a, err := netip.ParseAddr(pattern)
-	if err != nil {
-		return nil, fmt.Errorf("invalid ip address %q: %w", pattern, err)
-	}
-	return &ipMatcher{lo: a, hi: a}, nil
+	return nil, fmt.Errorf("ip: invalid pattern: %q", pattern)
 }
 
 func (m *ipMatcher) contains(a netip.Addr) bool {
-	if m.isPrefix {
+	switch m.kind {
+	case ipSingle:
+		return m.addr.Compare(a) == 0
+	case ipPrefix:
 		return m.prefix.Contains(a)
-	}
-	if a.Is4In6() && m.lo.Is4() {
-		a = a.Unmap()
 	}
 	return a.Is4() == m.lo.Is4() && !a.Less(m.lo) && !m.hi.Less(a)
 }
 
-// matchString reports whether s is an address in the set.
-func (m *ipMatcher) matchString(s string) bool {
-	a, err := netip.ParseAddr(s)
-	return err == nil && m.contains(a)
+const (
+	ipv4Chars = "0123456789."
+	ipv6Chars = "0123456789abcdefABCDEF:."
+)
+
+// find reports whether any address in s is in the set. Like Loki, it looks for address
+// starts with cheap hints (a digit followed by a dot within three bytes for IPv4; hex
+// digits then a colon, or "::" and a hex digit, for IPv6), takes the longest run of address
+// characters there, parses it, and on failure skips the run.
+func (m *ipMatcher) find(s []byte) bool {
+	n := len(s)
+	for i := 0; i < n; i++ {
+		var charset string
+		switch {
+		case i+3 < n && ipv4Hint(s[i:i+4]):
+			charset = ipv4Chars
+		case i+4 < n && ipv6Hint(s[i:i+5]):
+			charset = ipv6Chars
+		default:
+			continue
+		}
+		span := 0
+		for i+span < n && strings.IndexByte(charset, s[i+span]) >= 0 {
+			span++
+		}
+		if a, err := netip.ParseAddr(string(s[i : i+span])); err == nil && m.contains(a) {
+			return true
+		}
+		i += span
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isHex(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+func ipv4Hint(p []byte) bool {
+	return isDigit(p[0]) && (p[1] == '.' || p[2] == '.' || p[3] == '.')
+}
+
+func ipv6Hint(p []byte) bool {
+	if p[0] == ':' && p[1] == ':' && isHex(p[2]) {
+		return true
+	}
+	// One to four hex digits, then a colon.
+	for k := 0; k < 4; k++ {
+		if !isHex(p[k]) {
+			return false
+		}
+		if p[k+1] == ':' {
+			return true
+		}
+	}
+	return false
 }
 
 type ipLineMatcher struct{ m *ipMatcher }
@@ -63,37 +115,4 @@ func newIPLineMatcher(pattern string) (lineMatcher, error) {
 	return ipLineMatcher{m: m}, nil
 }
 
-func isIPChar(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':'
-}
-
-// match finds any address in the line: every maximal run of address characters is tried.
-func (l ipLineMatcher) match(line []byte) bool {
-	for i := 0; i < len(line); {
-		if !isIPChar(line[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(line) && isIPChar(line[j]) {
-			j++
-		}
-		if j-i >= 2 && l.tryToken(string(line[i:j])) {
-			return true
-		}
-		i = j
-	}
-	return false
-}
-
-func (l ipLineMatcher) tryToken(tok string) bool {
-	if l.m.matchString(tok) {
-		return true
-	}
-	// "10.0.0.1:8080" or a trailing sentence dot: trim a port or punctuation.
-	if strings.Count(tok, ":") == 1 && strings.Contains(tok, ".") {
-		host, _, _ := strings.Cut(tok, ":")
-		return l.m.matchString(host)
-	}
-	return l.m.matchString(strings.Trim(tok, ".:"))
-}
+func (l ipLineMatcher) match(line []byte) bool { return l.m.find(line) }

@@ -134,12 +134,17 @@ type ipFilter struct {
 	m      *ipMatcher
 }
 
+// filter follows Loki: an entry with an error passes (only string matchers may drop it), a
+// missing label fails, and the value is searched for an address like a line.
 func (f *ipFilter) filter(b *builder) bool {
+	if b.hasErr() {
+		return true
+	}
 	v, ok := b.get(f.name)
 	if !ok {
 		return false
 	}
-	return f.m.matchString(strings.TrimSpace(v)) != f.negate
+	return f.m.find([]byte(v)) != f.negate
 }
 
 var byteUnits = map[string]float64{

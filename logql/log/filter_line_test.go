@@ -34,7 +34,9 @@ func TestLineFilters(t *testing.T) {
 		{name: "not pattern", pipeline: `!> "<_> GET <_>"`, line: "a POST b", keep: true, want: all},
 		{name: "ip cidr", pipeline: `|= ip("10.0.0.0/8")`, line: "from 10.1.2.3:8080 ok", keep: true, want: all},
 		{name: "ip cidr miss", pipeline: `|= ip("10.0.0.0/8")`, line: "from 11.1.2.3 ok", keep: false},
-		{name: "ip range", pipeline: `|= ip("192.168.0.1-192.168.0.10")`, line: "x=192.168.0.5.", keep: true, want: all},
+		{name: "ip range", pipeline: `|= ip("192.168.0.1-192.168.0.10")`, line: "x=192.168.0.5 y", keep: true, want: all},
+		{name: "ip followed by a dot does not parse", pipeline: `|= ip("192.168.0.1-192.168.0.10")`, line: "x=192.168.0.5.", keep: false},
+		{name: "ip v6 in brackets", pipeline: `|= ip("2001:db8::/32")`, line: "[2001:db8::1]:80", keep: true, want: all},
 		{name: "ip single", pipeline: `|= ip("::1")`, line: "addr ::1 y", keep: true, want: all},
 		{name: "not ip", pipeline: `!= ip("10.0.0.0/8")`, line: "10.0.0.1", keep: false},
 	})
