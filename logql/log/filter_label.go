@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jetlog/jetlog/logql/syntax"
+	"github.com/jetlog/jetlog/schemas/labels"
 )
 
 // labelFilter tests an entry's labels; it may set __error__ (LabelFilterErr).
@@ -36,7 +37,22 @@ func newLabelFilter(f syntax.LabelFilter) (labelFilter, error) {
 		if f.Matcher == nil {
 			return nil, fmt.Errorf("string label filter without matcher")
 		}
-		return &stringFilter{m: f}, nil
+		sf := &stringFilter{name: f.Matcher.Name, value: f.Matcher.Value}
+		switch f.Matcher.Type {
+		case labels.MatchEqual:
+			sf.test = func(v []byte) bool { return string(v) == sf.value }
+		case labels.MatchNotEqual:
+			sf.test, sf.negate = func(v []byte) bool { return string(v) == sf.value }, true
+		case labels.MatchRegexp, labels.MatchNotRegexp:
+			m, err := newLabelRegexMatcher(f.Matcher.Value)
+			if err != nil {
+				return nil, err
+			}
+			sf.test, sf.negate = m, f.Matcher.Type == labels.MatchNotRegexp
+		default:
+			return nil, fmt.Errorf("unknown matcher type %d", f.Matcher.Type)
+		}
+		return sf, nil
 	case *syntax.NumericLabelFilter:
 		return &numericFilter{f: f}, nil
 	case *syntax.IPLabelFilter:
@@ -70,11 +86,17 @@ func (f *binaryFilter) filter(b *builder) bool {
 	return r
 }
 
-type stringFilter struct{ m *syntax.StringLabelFilter }
+// stringFilter compares a label as a string; a missing label reads as "". Regular
+// expressions get Loki's simplification (see simplifyRegex).
+type stringFilter struct {
+	name, value string
+	test        valueMatcher
+	negate      bool
+}
 
 func (f *stringFilter) filter(b *builder) bool {
-	v, _ := b.get(f.m.Matcher.Name)
-	return f.m.Matcher.Matches(v)
+	v, _ := b.get(f.name)
+	return f.test([]byte(v)) != f.negate
 }
 
 // numericFilter compares a label as a number, duration or byte size. As in Loki: a missing

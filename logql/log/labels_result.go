@@ -97,9 +97,11 @@ func (b *builder) isDeleted(name string) bool {
 	return false
 }
 
-// baseHas reports whether the stream has the label, for the _extracted rule.
+// baseHas reports whether the entry came with the label, as a stream label or as
+// structured metadata: a parsed label of that name is renamed <name>_extracted (Loki 3.7
+// answers `| json` on an entry with trace_id metadata with trace_id and trace_id_extracted).
 func (b *builder) baseHas(name string) bool {
-	return b.stream.Has(name)
+	return b.stream.Has(name) || b.metadata.Has(name)
 }
 
 // get returns the current value of a label, looking at parsed, metadata then stream labels.
