@@ -28,6 +28,9 @@ const (
 // StructuredMetadata the entry's metadata minus those dropped; Parsed the labels added by
 // parsers and label_format, plus __error__ and __error_details__. All is their union as
 // Loki shows it when labels are not categorized, and Hash is All.Hash().
+//
+// A LabelsResult and its slices are read-only: entries that change no label share one
+// cached result per stream, and Stream may be the caller's stream labels.
 type LabelsResult struct {
 	Stream, StructuredMetadata, Parsed, All labels.Labels
 	Hash                                    uint64
