@@ -40,9 +40,9 @@ func newLabelFilter(f syntax.LabelFilter) (labelFilter, error) {
 		sf := &stringFilter{name: f.Matcher.Name, value: f.Matcher.Value}
 		switch f.Matcher.Type {
 		case labels.MatchEqual:
-			sf.test = func(v []byte) bool { return string(v) == sf.value }
+			sf.test = func(v string) bool { return v == sf.value }
 		case labels.MatchNotEqual:
-			sf.test, sf.negate = func(v []byte) bool { return string(v) == sf.value }, true
+			sf.test, sf.negate = func(v string) bool { return v == sf.value }, true
 		case labels.MatchRegexp, labels.MatchNotRegexp:
 			m, err := newLabelRegexMatcher(f.Matcher.Value)
 			if err != nil {
@@ -96,7 +96,7 @@ type stringFilter struct {
 
 func (f *stringFilter) filter(b *builder) bool {
 	v, _ := b.get(f.name)
-	return f.test([]byte(v)) != f.negate
+	return f.test(v) != f.negate
 }
 
 // numericFilter compares a label as a number, duration or byte size. As in Loki: a missing

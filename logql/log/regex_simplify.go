@@ -1,14 +1,14 @@
 package log
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 )
 
 // valueMatcher tests a label value or a line.
-type valueMatcher func(v []byte) bool
+type valueMatcher func(v string) bool
 
 // simplifyRegex reproduces Loki's regex simplifier, which turns simple regular expressions
 // into literal tests. Its result is observable: for label filters (isLabel) a lone literal
@@ -34,21 +34,21 @@ func simplifyRegex(reg *syntax.Regexp, isLabel bool) (valueMatcher, bool) {
 	case syntax.OpCapture:
 		return simplifyRegex(reg.Sub[0], isLabel)
 	case syntax.OpLiteral:
-		lit := []byte(string(reg.Rune))
+		lit := string(reg.Rune)
 		if isLabel {
 			return equalMatcher(lit, foldCase(reg)), true
 		}
 		return containsValue(lit, foldCase(reg)), true
 	case syntax.OpStar:
 		if reg.Sub[0].Op == syntax.OpAnyCharNotNL {
-			return func([]byte) bool { return true }, true
+			return func(string) bool { return true }, true
 		}
 	case syntax.OpPlus:
 		if len(reg.Sub) == 1 && reg.Sub[0].Op == syntax.OpAnyCharNotNL {
-			return func(v []byte) bool { return len(v) > 0 }, true
+			return func(v string) bool { return len(v) > 0 }, true
 		}
 	case syntax.OpEmptyMatch:
-		return func([]byte) bool { return true }, true
+		return func(string) bool { return true }, true
 	}
 	return nil, false
 }
@@ -105,12 +105,13 @@ func simplifyConcat(reg *syntax.Regexp, base []byte) (valueMatcher, bool) {
 		return anyOf(curr), true
 	}
 	if base != nil {
-		return containsValue(base, fold), true
+		return containsValue(string(base), fold), true
 	}
 	return nil, false
 }
 
-func simplifyConcatAlternate(reg *syntax.Regexp, lit []byte, fold bool) ([]valueMatcher, bool) {
+func simplifyConcatAlternate(reg *syntax.Regexp, litBytes []byte, fold bool) ([]valueMatcher, bool) {
+	lit := string(litBytes)
 	var out []valueMatcher
 	for _, alt := range reg.Sub {
 		if !fold && foldCase(alt) {
@@ -120,10 +121,9 @@ func simplifyConcatAlternate(reg *syntax.Regexp, lit []byte, fold bool) ([]value
 		case syntax.OpEmptyMatch:
 			out = append(out, containsValue(lit, fold))
 		case syntax.OpLiteral:
-			l := append(append([]byte{}, lit...), string(alt.Rune)...)
-			out = append(out, containsValue(l, fold))
+			out = append(out, containsValue(lit+string(alt.Rune), fold))
 		case syntax.OpConcat:
-			f, ok := simplifyConcat(alt, append([]byte{}, lit...))
+			f, ok := simplifyConcat(alt, []byte(lit))
 			if !ok {
 				return nil, false
 			}
@@ -144,7 +144,7 @@ func anyOf(fs []valueMatcher) valueMatcher {
 	if len(fs) == 1 {
 		return fs[0]
 	}
-	return func(v []byte) bool {
+	return func(v string) bool {
 		for _, f := range fs {
 			if f(v) {
 				return true
@@ -154,19 +154,25 @@ func anyOf(fs []valueMatcher) valueMatcher {
 	}
 }
 
-func equalMatcher(lit []byte, fold bool) valueMatcher {
+func equalMatcher(lit string, fold bool) valueMatcher {
 	if fold {
-		return func(v []byte) bool { return bytes.EqualFold(v, lit) }
+		return func(v string) bool { return strings.EqualFold(v, lit) }
 	}
-	return func(v []byte) bool { return bytes.Equal(v, lit) }
+	return func(v string) bool { return v == lit }
 }
 
-func containsValue(lit []byte, fold bool) valueMatcher {
+func containsValue(lit string, fold bool) valueMatcher {
 	if fold {
-		m := foldContainsMatcher{lower: lit}
-		return m.match
+		return func(v string) bool {
+			for i := 0; i+len(lit) <= len(v); i++ {
+				if strings.EqualFold(v[i:i+len(lit)], lit) {
+					return true
+				}
+			}
+			return false
+		}
 	}
-	return func(v []byte) bool { return bytes.Contains(v, lit) }
+	return func(v string) bool { return strings.Contains(v, lit) }
 }
 
 // newLabelRegexMatcher builds the test of a label filter `name=~"re"` as Loki does: the
@@ -185,5 +191,5 @@ func newLabelRegexMatcher(re string) (valueMatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid regexp %q: %w", re, err)
 	}
-	return compiled.Match, nil
+	return compiled.MatchString, nil
 }

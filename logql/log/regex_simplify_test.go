@@ -29,7 +29,7 @@ func TestLabelRegexMatcher(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", tc.re, err)
 		}
-		if got := m([]byte(tc.value)); got != tc.want {
+		if got := m(tc.value); got != tc.want {
 			t.Errorf("%q on %q = %v, want %v", tc.re, tc.value, got, tc.want)
 		}
 	}
