@@ -55,6 +55,8 @@ type builder struct {
 	err      string
 	details  string
 
+	mdBuf, parsedBuf, allBuf labels.Labels
+	cache                    map[uint64]*LabelsResult
 	// streamOnly caches the result of an entry that changed nothing.
 	streamOnly *LabelsResult
 }
@@ -248,26 +250,60 @@ func (b *builder) result() *LabelsResult {
 	if len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == "" {
 		return b.streamOnly
 	}
-	r := &LabelsResult{}
-	r.Stream = filterLabels(b.stream, b.deleted)
-	r.StructuredMetadata = filterLabels(b.metadata, b.deleted)
-	parsed := make(labels.Labels, 0, len(b.parsed)+2)
-	parsed = append(parsed, b.parsed...)
+	// Build the categories in reused buffers; names are unique across them because set()
+	// hides stream and metadata labels it overrides and metadata clashing with the stream
+	// was renamed.
+	b.mdBuf = appendKept(b.mdBuf[:0], b.metadata, b.deleted)
+	b.parsedBuf = append(b.parsedBuf[:0], b.parsed...)
 	if b.err != "" {
-		parsed = append(parsed, labels.Label{Name: ErrorLabel, Value: b.err})
+		b.parsedBuf = append(b.parsedBuf, labels.Label{Name: ErrorLabel, Value: b.err})
 	}
 	if b.details != "" {
-		parsed = append(parsed, labels.Label{Name: ErrorDetailsLabel, Value: b.details})
+		b.parsedBuf = append(b.parsedBuf, labels.Label{Name: ErrorDetailsLabel, Value: b.details})
 	}
-	slices.SortFunc(parsed, func(x, y labels.Label) int { return strings.Compare(x.Name, y.Name) })
-	r.Parsed = parsed
+	slices.SortFunc(b.parsedBuf, compareLabels)
+	b.allBuf = appendKept(b.allBuf[:0], b.stream, b.deleted)
+	b.allBuf = append(append(b.allBuf, b.mdBuf...), b.parsedBuf...)
+	slices.SortFunc(b.allBuf, compareLabels)
+	hash := b.allBuf.Hash()
+
+	// Entries of a stream repeat few label sets: reuse the result of an identical one.
+	if r, ok := b.cache[hash]; ok && labels.Equal(r.All, b.allBuf) &&
+		labels.Equal(r.Parsed, b.parsedBuf) && labels.Equal(r.StructuredMetadata, b.mdBuf) {
+		return r
+	}
+	r := &LabelsResult{
+		Stream:             filterLabels(b.stream, b.deleted),
+		StructuredMetadata: slices.Clone(b.mdBuf),
+		Parsed:             slices.Clone(b.parsedBuf),
+		All:                slices.Clone(b.allBuf),
+		Hash:               hash,
+	}
 	if len(r.StructuredMetadata) == 0 {
-		r.All = labels.Merge(r.Stream, r.Parsed)
-	} else {
-		r.All = labels.Merge(labels.Merge(r.Stream, r.StructuredMetadata), r.Parsed)
+		r.StructuredMetadata = nil
 	}
-	r.Hash = r.All.Hash()
+	if b.cache == nil {
+		b.cache = map[uint64]*LabelsResult{}
+	}
+	if len(b.cache) < maxCachedResults {
+		b.cache[hash] = r
+	}
 	return r
+}
+
+// maxCachedResults bounds the per-stream result cache.
+const maxCachedResults = 4096
+
+func compareLabels(x, y labels.Label) int { return strings.Compare(x.Name, y.Name) }
+
+// appendKept appends the labels of ls whose names are not deleted.
+func appendKept(dst, ls labels.Labels, deleted []string) labels.Labels {
+	for _, l := range ls {
+		if !containsString(deleted, l.Name) {
+			dst = append(dst, l)
+		}
+	}
+	return dst
 }
 
 // filterLabels returns ls without the deleted names; it returns ls itself
