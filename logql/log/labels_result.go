@@ -291,8 +291,9 @@ func (b *builder) result() *LabelsResult {
 	return r
 }
 
-// maxCachedResults bounds the per-stream result cache.
-const maxCachedResults = 4096
+// maxCachedResults bounds the per-stream result cache: a query may hold thousands of
+// streams, and high-cardinality labels (trace IDs) would never hit anyway.
+const maxCachedResults = 64
 
 func compareLabels(x, y labels.Label) int { return strings.Compare(x.Name, y.Name) }
 
