@@ -96,15 +96,27 @@ func templateFuncs(st *templateState) template.FuncMap {
 	}
 }
 
+// titleCase upper-cases the first letter of every word, words being separated as sprig's
+// title (strings.Title) separates them: by anything but letters, digits and "_".
 func titleCase(s string) string {
 	prev := ' '
 	return strings.Map(func(r rune) rune {
 		defer func() { prev = r }()
-		if unicode.IsSpace(prev) || prev == '-' || prev == '_' {
+		if isWordSeparator(prev) {
 			return unicode.ToTitle(r)
 		}
 		return r
 	}, s)
+}
+
+func isWordSeparator(r rune) bool {
+	if r < utf8.RuneSelf {
+		return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}
+	if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		return false
+	}
+	return unicode.IsSpace(r)
 }
 
 // trunc keeps the first n runes, or the last -n when n is negative.

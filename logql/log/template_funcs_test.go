@@ -21,6 +21,7 @@ func TestTemplateStringFuncs(t *testing.T) {
 		{alignRight(2, "éàü"), "àü"},
 		{indent(2, "a\nb"), "  a\n  b"},
 		{titleCase("hello big world"), "Hello Big World"},
+		{titleCase("snake_case and-dash"), "Snake_case And-Dash"},
 		{b64dec("!!"), "illegal base64 data at input byte 0"},
 	} {
 		if tc.got != tc.want {
