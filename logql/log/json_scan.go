@@ -20,8 +20,55 @@ var errJSONDepth = errors.New("json nesting too deep")
 
 const maxJSONDepth = 256
 
-func (s *jsonScanner) errorf(format string, args ...any) error {
-	return fmt.Errorf("%s at offset %d", fmt.Sprintf(format, args...), s.pos)
+// jsonErrKind classifies syntax errors the way Loki's JSON library (grafana/jsonparser)
+// names them, since Loki reports that library's message in __error_details__.
+type jsonErrKind int
+
+const (
+	jsonErrObject jsonErrKind = iota
+	jsonErrString
+	jsonErrArray
+	jsonErrValue
+	jsonErrEscape
+)
+
+// jsonSyntaxError is a syntax error with its position, for tests and debugging.
+type jsonSyntaxError struct {
+	kind jsonErrKind
+	msg  string
+	pos  int
+}
+
+func (e *jsonSyntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.msg, e.pos) }
+
+// lokiMessage is the message Loki shows for an error of this kind.
+func (e *jsonSyntaxError) lokiMessage() string {
+	switch e.kind {
+	case jsonErrString:
+		return "Value is string, but can't find closing '\"' symbol"
+	case jsonErrArray:
+		return "Value is array, but can't find closing ']' symbol"
+	case jsonErrValue:
+		return "Value looks like Number/Boolean/None, but can't find its end: ',' or '}' symbol"
+	case jsonErrEscape:
+		return "Encountered an invalid escape sequence in a string"
+	}
+	return msgMalformedObject
+}
+
+const msgMalformedObject = "Value looks like object, but can't find closing '}' symbol"
+
+// lokiJSONError returns the __error_details__ text for a scanner error.
+func lokiJSONError(err error) string {
+	var se *jsonSyntaxError
+	if errors.As(err, &se) {
+		return se.lokiMessage()
+	}
+	return err.Error()
+}
+
+func (s *jsonScanner) fail(kind jsonErrKind, format string, args ...any) error {
+	return &jsonSyntaxError{kind: kind, msg: fmt.Sprintf(format, args...), pos: s.pos}
 }
 
 func (s *jsonScanner) skipWS() {
@@ -47,7 +94,7 @@ func (s *jsonScanner) peek() byte {
 // unescaped value; the slice aliases data or s.buf and is valid until the next call.
 func (s *jsonScanner) readString() ([]byte, error) {
 	if s.peek() != '"' {
-		return nil, s.errorf("expected string")
+		return nil, s.fail(jsonErrObject, "expected string")
 	}
 	s.pos++
 	start := s.pos
@@ -63,7 +110,7 @@ func (s *jsonScanner) readString() ([]byte, error) {
 		}
 		s.pos++
 	}
-	return nil, s.errorf("unterminated string")
+	return nil, s.fail(jsonErrString, "unterminated string")
 }
 
 func (s *jsonScanner) readEscaped(start int) ([]byte, error) {
@@ -76,7 +123,7 @@ func (s *jsonScanner) readEscaped(start int) ([]byte, error) {
 			return s.buf, nil
 		case c == '\\':
 			if s.pos+1 >= len(s.data) {
-				return nil, s.errorf("unterminated string")
+				return nil, s.fail(jsonErrString, "unterminated string")
 			}
 			e := s.data[s.pos+1]
 			s.pos += 2
@@ -110,23 +157,23 @@ func (s *jsonScanner) readEscaped(start int) ([]byte, error) {
 				}
 				s.buf = utf8.AppendRune(s.buf, r)
 			default:
-				return nil, s.errorf("invalid escape '\\%c'", e)
+				return nil, s.fail(jsonErrEscape, "invalid escape '\\%c'", e)
 			}
 		default:
 			s.buf = append(s.buf, c)
 			s.pos++
 		}
 	}
-	return nil, s.errorf("unterminated string")
+	return nil, s.fail(jsonErrString, "unterminated string")
 }
 
 func (s *jsonScanner) readHex4() (rune, error) {
 	if s.pos+4 > len(s.data) {
-		return 0, s.errorf("invalid unicode escape")
+		return 0, s.fail(jsonErrEscape, "invalid unicode escape")
 	}
 	v, err := strconv.ParseUint(string(s.data[s.pos:s.pos+4]), 16, 32)
 	if err != nil {
-		return 0, s.errorf("invalid unicode escape")
+		return 0, s.fail(jsonErrEscape, "invalid unicode escape")
 	}
 	s.pos += 4
 	return rune(v), nil
@@ -168,16 +215,16 @@ func (s *jsonScanner) skipValue(depth int) ([]byte, error) {
 			s.pos++
 		}
 	case c == 0:
-		return nil, s.errorf("unexpected end of input")
+		return nil, s.fail(jsonErrValue, "unexpected end of input")
 	default:
-		return nil, s.errorf("unexpected character %q", c)
+		return nil, s.fail(jsonErrValue, "unexpected character %q", c)
 	}
 	return s.data[start:s.pos], nil
 }
 
 func (s *jsonScanner) literal(word string) ([]byte, error) {
 	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
-		return nil, s.errorf("invalid literal")
+		return nil, s.fail(jsonErrValue, "invalid literal")
 	}
 	s.pos += len(word)
 	return s.data[s.pos-len(word) : s.pos], nil
@@ -190,7 +237,7 @@ func (s *jsonScanner) eachMember(depth int, f func(key []byte) error) error {
 		return errJSONDepth
 	}
 	if s.peek() != '{' {
-		return s.errorf("expected object")
+		return s.fail(jsonErrObject, "expected object")
 	}
 	s.pos++
 	if s.peek() == '}' {
@@ -203,7 +250,7 @@ func (s *jsonScanner) eachMember(depth int, f func(key []byte) error) error {
 			return err
 		}
 		if s.peek() != ':' {
-			return s.errorf("expected ':' after object key")
+			return s.fail(jsonErrObject, "expected ':' after object key")
 		}
 		s.pos++
 		if err := f(key); err != nil {
@@ -216,7 +263,7 @@ func (s *jsonScanner) eachMember(depth int, f func(key []byte) error) error {
 			s.pos++
 			return nil
 		default:
-			return s.errorf("expected ',' or '}' in object")
+			return s.fail(jsonErrObject, "expected ',' or '}' in object")
 		}
 	}
 }
@@ -227,7 +274,7 @@ func (s *jsonScanner) eachElement(depth int, f func(i int) error) error {
 		return errJSONDepth
 	}
 	if s.peek() != '[' {
-		return s.errorf("expected array")
+		return s.fail(jsonErrArray, "expected array")
 	}
 	s.pos++
 	if s.peek() == ']' {
@@ -245,7 +292,7 @@ func (s *jsonScanner) eachElement(depth int, f func(i int) error) error {
 			s.pos++
 			return nil
 		default:
-			return s.errorf("expected ',' or ']' in array")
+			return s.fail(jsonErrArray, "expected ',' or ']' in array")
 		}
 	}
 }
@@ -253,7 +300,7 @@ func (s *jsonScanner) eachElement(depth int, f func(i int) error) error {
 // end checks nothing but white space follows the value.
 func (s *jsonScanner) end() error {
 	if s.peek() != 0 {
-		return s.errorf("unexpected data after top-level value")
+		return s.fail(jsonErrObject, "unexpected data after top-level value")
 	}
 	return nil
 }

@@ -19,12 +19,12 @@ type jsonParser struct {
 func (p *jsonParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
 	p.s = jsonScanner{data: line, buf: p.s.buf}
 	if p.s.peek() != '{' {
-		b.setErr(errJSON, "Value looks like object, but can't find opening '{' symbol")
+		b.setErr(errJSON, msgMalformedObject)
 		return line, true
 	}
 	// Like Loki's parser, text after the closing brace is ignored.
 	if err := p.object(b, 0); err != nil {
-		b.setErr(errJSON, err.Error())
+		b.setErr(errJSON, lokiJSONError(err))
 	}
 	return line, true
 }
@@ -223,7 +223,7 @@ func (p *jsonExtractParser) process(_ int64, line []byte, b *builder) ([]byte, b
 		p.s = jsonScanner{data: line, buf: p.s.buf}
 		v, found, err := p.lookup(path, 0)
 		if err != nil {
-			b.setErr(errJSON, err.Error())
+			b.setErr(errJSON, lokiJSONError(err))
 			return line, true
 		}
 		// As in Loki, a path that is absent or null gives an empty label.

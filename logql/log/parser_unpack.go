@@ -47,7 +47,7 @@ func (p *unpackParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 		return nil
 	})
 	if err != nil {
-		b.setErr(errJSON, err.Error())
+		b.setErr(errJSON, lokiJSONError(err))
 		return line, true
 	}
 	if !packed {

@@ -13,7 +13,7 @@ func TestDropKeepDecolorize(t *testing.T) {
 		{name: "keep names", pipeline: `| logfmt | keep a`, metadata: mustLabels("trace_id", "t"), line: `a=1 b=2`, keep: true, want: `{a="1"}`},
 		{name: "keep matcher", pipeline: `| logfmt | keep a="2", b`, line: `a=1 b=2`, keep: true, want: `{b="2"}`},
 		{name: "keep never drops errors", pipeline: `| json | keep app`, line: `x`, keep: true,
-			want: `{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find opening '{' symbol", app="api"}`},
+			want: `{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find closing '}' symbol", app="api"}`},
 		{name: "decolorize", pipeline: `| decolorize`, line: "\x1b[31mred\x1b[0m plain \x1b[1;32mbold\x1b[m", keep: true,
 			wantLine: "red plain bold", want: `{app="api"}`},
 		{name: "decolorize no escapes", pipeline: `| decolorize`, line: "plain", keep: true, want: `{app="api"}`},
