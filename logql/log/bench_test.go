@@ -2,6 +2,8 @@ package log
 
 import (
 	"testing"
+
+	"github.com/jetlog/jetlog/logql/syntax"
 )
 
 var (
@@ -35,4 +37,25 @@ func BenchmarkLogfmtStage(b *testing.B) { benchPipeline(b, `| logfmt`, benchLogf
 
 func BenchmarkFullPipeline(b *testing.B) {
 	benchPipeline(b, `|= "served" | logfmt | status >= 200 and duration > 10ms | line_format "{{.method}} {{.path}} {{.status}}"`, benchLogfmt)
+}
+
+// BenchmarkGroupedLogfmtMetric is issue 6's query shape: sum by (status) over a logfmt
+// parse and a duration filter; hints let logfmt skip the labels nobody reads.
+func BenchmarkGroupedLogfmtMetric(b *testing.B) {
+	e, err := syntax.ParseSampleExpr(`count_over_time({job="load"} | logfmt | duration > 10ms [1m])`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ra := e.(*syntax.RangeAggregationExpr)
+	se, err := NewGroupedSampleExtractor(ra.Left.Left.Pipeline, CountSamples, nil, []string{"status"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sse := se.ForStream(mustLabels("job", "load"))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchLogfmt)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sse.Process(int64(i), benchLogfmt, nil)
+	}
 }

@@ -55,6 +55,9 @@ type builder struct {
 	err      string
 	details  string
 
+	// wanted, when not nil, restricts the labels parsers extract (see extractionHints).
+	wanted map[string]struct{}
+
 	mdBuf, parsedBuf, allBuf labels.Labels
 	cache                    map[uint64]*LabelsResult
 	// streamOnly caches the result of an entry that changed nothing.
@@ -176,7 +179,31 @@ func (b *builder) setParsed(name, value string) {
 	if b.baseHas(name) {
 		name += duplicateSuffix
 	}
+	if !b.wants(name) {
+		return
+	}
 	b.set(name, cleanUTF8(value))
+}
+
+// wants reports whether parsers should extract the label (final name, after the
+// _extracted rule). Without hints every label is wanted.
+func (b *builder) wants(name string) bool {
+	if b.wanted == nil {
+		return true
+	}
+	_, ok := b.wanted[name]
+	return ok
+}
+
+// wantsKey is wants for a key before the _extracted rule is applied.
+func (b *builder) wantsKey(name string) bool {
+	if b.wanted == nil {
+		return true
+	}
+	if b.baseHas(name) {
+		name += duplicateSuffix
+	}
+	return b.wants(name)
 }
 
 func cleanUTF8(s string) string {

@@ -68,7 +68,11 @@ func (p *jsonParser) set(b *builder, v []byte) {
 	if len(p.prefix) == 0 {
 		return
 	}
-	b.setParsed(p.names.get(p.prefix), string(v))
+	name := p.names.get(p.prefix)
+	if !b.wantsKey(name) {
+		return // skip the value's string when the query does not need the label
+	}
+	b.setParsed(name, string(v))
 }
 
 // nameCache interns label names per stream, so that parsing a line does not allocate a

@@ -60,6 +60,9 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 		if name == "" {
 			return
 		}
+		if !b.wantsKey(name) {
+			return
+		}
 		b.setParsed(name, string(value))
 	})
 	if err != nil {
