@@ -8,16 +8,15 @@ import (
 
 // dropStage removes the named labels (any category), or those whose value matches.
 type dropStage struct {
-	sels  []syntax.LabelSel
-	names []string
+	sels []syntax.LabelSel
 }
 
 func newDrop(sels []syntax.LabelSel) (stageFactory, error) {
 	if len(sels) == 0 {
 		return nil, fmt.Errorf("drop needs at least one label")
 	}
-	s := &dropStage{sels: sels}
-	return func() stage { return &dropStage{sels: s.sels} }, nil
+	s := &dropStage{sels: sels} // stateless: shared by all streams
+	return func() stage { return s }, nil
 }
 
 func (s *dropStage) process(_ int64, line []byte, b *builder) ([]byte, bool) {
