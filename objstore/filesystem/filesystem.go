@@ -1,0 +1,334 @@
+// Package filesystem is an objstore.Bucket on a local directory, for single-node setups and
+// tests. Keys map to files under the root; writes go to a temp file in the same directory that
+// is fsynced and renamed into place, so a reader sees a whole object or none.
+package filesystem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/jetlog/jetlog/objstore"
+)
+
+// tmpPrefix marks in-flight writes; List skips such files.
+const tmpPrefix = ".tmp-"
+
+// Bucket stores objects as files under a root directory. It is safe for concurrent use.
+type Bucket struct {
+	root string
+}
+
+var _ objstore.Bucket = (*Bucket)(nil)
+
+// New returns a Bucket rooted at root, creating the directory if missing.
+func New(root string) (*Bucket, error) {
+	if root == "" {
+		return nil, errors.New("filesystem bucket: empty root directory")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("filesystem bucket: resolve root %q: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("filesystem bucket: create root: %w", err)
+	}
+	return &Bucket{root: abs}, nil
+}
+
+// validateKey rejects keys that could escape the root or map ambiguously to files.
+func validateKey(key string) error {
+	if key == "" {
+		return errors.New("empty key")
+	}
+	if strings.HasPrefix(key, "/") {
+		return fmt.Errorf("key %q: absolute path", key)
+	}
+	if strings.ContainsRune(key, '\\') {
+		return fmt.Errorf("key %q: contains backslash", key)
+	}
+	if strings.ContainsRune(key, 0) {
+		return fmt.Errorf("key %q: contains NUL", key)
+	}
+	for _, seg := range strings.Split(key, "/") {
+		switch {
+		case seg == "":
+			return fmt.Errorf("key %q: empty path segment", key)
+		case seg == "." || seg == "..":
+			return fmt.Errorf("key %q: %q segment", key, seg)
+		case strings.HasPrefix(seg, tmpPrefix):
+			return fmt.Errorf("key %q: segment uses reserved prefix %q", key, tmpPrefix)
+		}
+	}
+	return nil
+}
+
+// path returns the file for key after validating it.
+func (b *Bucket) path(key string) (string, error) {
+	if err := validateKey(key); err != nil {
+		return "", fmt.Errorf("filesystem bucket: %w", err)
+	}
+	return filepath.Join(b.root, filepath.FromSlash(key)), nil
+}
+
+// Put writes data atomically and durably: temp file, fsync, rename, fsync of the directory.
+func (b *Bucket) Put(ctx context.Context, key string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	p, err := b.path(key)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("put %s: write: %w", key, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("put %s: fsync: %w", key, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("put %s: close: %w", key, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return fmt.Errorf("put %s: rename: %w", key, err)
+	}
+	ok = true
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir for fsync: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync dir: %w", err)
+	}
+	return nil
+}
+
+// open opens key for reading, mapping a missing file to objstore.ErrNotFound.
+func (b *Bucket) open(ctx context.Context, op, key string) (*os.File, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", op, key, err)
+	}
+	p, err := b.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrInvalid) || isNotDir(err) {
+			return nil, fmt.Errorf("%s %s: %w", op, key, objstore.ErrNotFound)
+		}
+		return nil, fmt.Errorf("%s %s: %w", op, key, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s %s: %w", op, key, err)
+	}
+	if st.IsDir() {
+		// A key that is only a prefix of other keys is not an object.
+		f.Close()
+		return nil, fmt.Errorf("%s %s: %w", op, key, objstore.ErrNotFound)
+	}
+	return f, nil
+}
+
+// Get reads the whole object.
+func (b *Bucket) Get(ctx context.Context, key string) ([]byte, error) {
+	f, err := b.open(ctx, "get", key)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	return data, nil
+}
+
+// GetRange reads length bytes at off; a range running past the end is cut at the end, as S3 does.
+func (b *Bucket) GetRange(ctx context.Context, key string, off, length int64) ([]byte, error) {
+	if off < 0 || length < 0 {
+		return nil, fmt.Errorf("get range %s: invalid range off=%d length=%d", key, off, length)
+	}
+	f, err := b.open(ctx, "get range", key)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("get range %s: %w", key, err)
+	}
+	if off > st.Size() || (off == st.Size() && length > 0) {
+		return nil, fmt.Errorf("get range %s: offset %d beyond size %d", key, off, st.Size())
+	}
+	length = min(length, st.Size()-off)
+	buf := make([]byte, length)
+	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("get range %s: %w", key, err)
+	}
+	return buf, nil
+}
+
+// Attributes returns the object's size.
+func (b *Bucket) Attributes(ctx context.Context, key string) (objstore.Attrs, error) {
+	f, err := b.open(ctx, "attributes", key)
+	if err != nil {
+		return objstore.Attrs{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return objstore.Attrs{}, fmt.Errorf("attributes %s: %w", key, err)
+	}
+	return objstore.Attrs{Size: st.Size()}, nil
+}
+
+// Delete removes the object and then any parent directories left empty (up to, not including,
+// the root). A missing key is not an error.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	p, err := b.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !isNotDir(err) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	// Best effort: a concurrent Put may refill a directory, and then Remove fails harmlessly.
+	for dir := filepath.Dir(p); dir != b.root && strings.HasPrefix(dir, b.root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// List walks keys under prefix in lexicographic key order. Directories are read sorted and
+// descended in key order: a directory "a" holds keys "a/..." which sort after "a-x" ('-' < '/'),
+// so entries are ordered by their key form (directories with a trailing slash).
+func (b *Bucket) List(ctx context.Context, prefix string, fn func(key string, size int64) error) error {
+	if strings.ContainsRune(prefix, '\\') || strings.HasPrefix(prefix, "/") {
+		return fmt.Errorf("list %q: invalid prefix", prefix)
+	}
+	for _, seg := range strings.Split(prefix, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("list %q: invalid prefix", prefix)
+		}
+	}
+	// Start at the deepest directory the prefix fully names.
+	startRel := ""
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		startRel = prefix[:i+1]
+	}
+	return b.walk(ctx, startRel, prefix, fn)
+}
+
+// walk lists directory rel (a key prefix ending in "/" or empty for the root).
+func (b *Bucket) walk(ctx context.Context, rel, prefix string, fn func(string, int64) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("list %q: %w", prefix, err)
+	}
+	entries, err := os.ReadDir(filepath.Join(b.root, filepath.FromSlash(rel)))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
+			return nil
+		}
+		return fmt.Errorf("list %q: %w", prefix, err)
+	}
+	type item struct {
+		name  string // key form: directories end in "/"
+		isDir bool
+	}
+	items := make([]item, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			continue
+		}
+		it := item{name: rel + e.Name(), isDir: e.IsDir()}
+		if it.isDir {
+			it.name += "/"
+		}
+		items = append(items, it)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
+	for _, it := range items {
+		if it.isDir {
+			// Descend when the directory can hold keys with the prefix.
+			if strings.HasPrefix(it.name, prefix) || strings.HasPrefix(prefix, it.name) {
+				if err := b.walk(ctx, it.name, prefix, fn); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !strings.HasPrefix(it.name, prefix) {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(it.name)))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted while listing
+			}
+			return fmt.Errorf("list %q: %w", prefix, err)
+		}
+		if err := fn(it.name, info.Size()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Ping checks that the root is still a reachable directory.
+func (b *Bucket) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	st, err := os.Stat(b.root)
+	if err != nil {
+		return fmt.Errorf("ping %s: %w", b.root, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("ping %s: not a directory", b.root)
+	}
+	return nil
+}
+
+// Close releases nothing; it exists for the interface.
+func (b *Bucket) Close() error { return nil }
