@@ -160,8 +160,8 @@ func (m *MinIO) Stop() {
 	m.cmd = nil
 }
 
-// waitReady polls the readiness endpoint until it answers 200, the process exits, or the
-// timeout passes.
+// waitReady polls the readiness endpoint until it reports the server initialised, the process
+// exits, or the timeout passes.
 func waitReady(endpoint string, exited <-chan struct{}, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -171,7 +171,10 @@ func waitReady(endpoint string, exited <-chan struct{}, timeout time.Duration) e
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if resp, err := client.Do(req); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// MinIO answers 200 before its object layer is up, marking that with
+			// "X-Minio-Server-Status: offline"; S3 calls then fail with "Server not
+			// initialized yet".
+			if resp.StatusCode == http.StatusOK && resp.Header.Get("X-Minio-Server-Status") == "" {
 				return nil
 			}
 		}
