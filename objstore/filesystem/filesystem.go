@@ -87,10 +87,7 @@ func (b *Bucket) Put(ctx context.Context, key string, data []byte) error {
 		return err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("put %s: %w", key, err)
-	}
-	f, err := os.CreateTemp(dir, tmpPrefix+"*")
+	f, err := b.createTemp(dir)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
@@ -122,6 +119,55 @@ func (b *Bucket) Put(ctx context.Context, key string, data []byte) error {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
+}
+
+// createTemp creates a temp file in dir, making dir and its parents durably first. A
+// concurrent Delete may remove a directory it has just emptied between the two steps, so the
+// pair is retried a few times.
+func (b *Bucket) createTemp(dir string) (*os.File, error) {
+	var err error
+	for range 5 {
+		if err = b.mkdirAll(dir); err != nil {
+			return nil, err
+		}
+		var f *os.File
+		f, err = os.CreateTemp(dir, tmpPrefix+"*")
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("create temp file: %w", err)
+		}
+	}
+	return nil, fmt.Errorf("create temp file: %w", err)
+}
+
+// mkdirAll creates dir and any missing parents under the root, fsyncing each parent that gains
+// an entry, so a new object's path survives a crash along with the object.
+func (b *Bucket) mkdirAll(dir string) error {
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return fmt.Errorf("%s: not a directory", dir)
+		}
+		return nil
+	}
+	if dir == b.root {
+		return fmt.Errorf("bucket root %s is missing", dir)
+	}
+	if !strings.HasPrefix(dir, b.root) {
+		return fmt.Errorf("mkdir %s: outside the bucket root", dir)
+	}
+	parent := filepath.Dir(dir)
+	if err := b.mkdirAll(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil // made by a concurrent Put
+		}
+		return fmt.Errorf("mkdir: %w", err)
+	}
+	return syncDir(parent)
 }
 
 func syncDir(dir string) error {

@@ -2,6 +2,7 @@ package filesystem
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,4 +123,81 @@ func TestNewRejectsEmptyRoot(t *testing.T) {
 	if _, err := New(""); err == nil {
 		t.Fatal("New(\"\") succeeded")
 	}
+}
+
+// TestPutDeleteSameDir races Puts against Deletes that empty (and so remove) the shared
+// directory: every Put must still succeed.
+func TestPutDeleteSameDir(t *testing.T) {
+	b, err := New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	const n = 200
+	errs := make(chan error, 2*n)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			if err := b.Delete(ctx, fmt.Sprintf("d/sub/del-%d", i)); err != nil {
+				errs <- err
+			}
+		}
+	}()
+	for i := range n {
+		key := fmt.Sprintf("d/sub/del-%d", i)
+		if err := b.Put(ctx, key, []byte("x")); err != nil {
+			errs <- err
+		}
+		if err := b.Delete(ctx, key); err != nil {
+			errs <- err
+		}
+		if err := b.Put(ctx, fmt.Sprintf("d/sub/put-%d", i%3), []byte("x")); err != nil {
+			errs <- err
+		}
+		if err := b.Delete(ctx, fmt.Sprintf("d/sub/put-%d", i%3)); err != nil {
+			errs <- err
+		}
+	}
+	<-done
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// FuzzKey checks that no key, valid or not, makes Put write outside the root or panic, and
+// that an accepted key reads back.
+func FuzzKey(f *testing.F) {
+	for _, k := range []string{"a", "a/b/c.parquet", "../x", "a/../../x", "/abs", `a\b`, "a//b", ".", "..", "a/.tmp-1"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		parent := t.TempDir()
+		b, err := New(filepath.Join(parent, "root"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := b.Put(ctx, key, []byte("v")); err == nil {
+			got, err := b.Get(ctx, key)
+			if err != nil || string(got) != "v" {
+				t.Fatalf("Get(%q) after Put = %q, %v", key, got, err)
+			}
+			var keys []string
+			if err := b.List(ctx, "", func(k string, _ int64) error { keys = append(keys, k); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(keys) != 1 || keys[0] != key {
+				t.Fatalf("List after Put(%q) = %q", key, keys)
+			}
+		}
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Name() != "root" {
+			t.Fatalf("Put(%q) wrote outside the root: %v", key, entries)
+		}
+	})
 }

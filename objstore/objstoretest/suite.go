@@ -96,6 +96,11 @@ func testGetRange(t *testing.T, b objstore.Bucket) {
 	f(3, 4, "3456")
 	f(9, 1, "9")
 	f(7, 100, "789") // past the end is cut at the end
+	f(4, 0, "")
+	// A range starting past the end is an error, but not a missing object.
+	if _, err := b.GetRange(ctx, "r/obj", 11, 1); err == nil || objstore.IsNotFound(err) {
+		t.Fatalf("GetRange past the end err = %v, want a range error", err)
+	}
 	if _, err := b.GetRange(ctx, "r/missing", 0, 1); !objstore.IsNotFound(err) {
 		t.Fatalf("GetRange(missing) err = %v, want ErrNotFound", err)
 	}
