@@ -1,0 +1,177 @@
+package chunk
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/jetlog/jetlog/schemas"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// Entry is one log entry to store.
+type Entry struct {
+	Timestamp int64
+	Line      string
+	Metadata  labels.Labels
+}
+
+// Stream is a stream's entries, in any order.
+type Stream struct {
+	Labels  labels.Labels
+	Entries []Entry
+}
+
+// row is the data object's Parquet schema.
+type row struct {
+	Stream   int32  `parquet:"stream,delta"`
+	Ts       int64  `parquet:"ts,delta"`
+	Line     []byte `parquet:"line"`
+	Metadata []byte `parquet:"metadata,optional"`
+}
+
+// RowGroupRows bounds a row group so scans can skip by statistics.
+const RowGroupRows = 64 * 1024
+
+// Build sorts streams by labels and each stream's entries by (timestamp, line), drops exact
+// duplicates (same timestamp and line), and encodes the data object and its index segment.
+// Build sorts the Entries slices it is given in place.
+func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (data, index []byte, err error) {
+	order := make([]int, len(streams))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return labels.Compare(streams[a].Labels, streams[b].Labels) })
+
+	idx := &Index{Version: FormatVersion, Sources: sources, Replaces: replaces}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[row](&buf,
+		parquet.Compression(&pqzstd.Codec{Level: pqzstd.SpeedDefault}),
+		parquet.MaxRowsPerRowGroup(RowGroupRows),
+		parquet.PageBufferSize(256<<10),
+	)
+	batch := make([]row, 0, 1024)
+	flushBatch := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := w.Write(batch)
+		batch = batch[:0]
+		return err
+	}
+	for _, si := range order {
+		s := streams[si]
+		es := s.Entries
+		slices.SortFunc(es, func(a, b Entry) int {
+			if a.Timestamp != b.Timestamp {
+				if a.Timestamp < b.Timestamp {
+					return -1
+				}
+				return 1
+			}
+			return strings.Compare(a.Line, b.Line)
+		})
+		is := IndexStream{LabelString: s.Labels.String(), Fingerprint: s.Labels.Hash(), FirstRow: idx.Rows}
+		ord := int32(len(idx.Streams))
+		for i, e := range es {
+			if i > 0 && e.Timestamp == es[i-1].Timestamp && e.Line == es[i-1].Line {
+				continue // exact duplicate: stored once, as Loki does
+			}
+			if is.Entries == 0 || e.Timestamp < is.MinT {
+				is.MinT = e.Timestamp
+			}
+			if is.Entries == 0 || e.Timestamp > is.MaxT {
+				is.MaxT = e.Timestamp
+			}
+			is.Entries++
+			is.Bytes += int64(len(e.Line))
+			addMinute(&is, e.Timestamp, int64(len(e.Line)))
+			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: []byte(e.Line), Metadata: encodeMetadata(e.Metadata)})
+			if len(batch) == cap(batch) {
+				if err := flushBatch(); err != nil {
+					return nil, nil, fmt.Errorf("write rows: %w", err)
+				}
+			}
+		}
+		if is.Entries == 0 {
+			continue
+		}
+		if len(idx.Streams) == 0 || is.MinT < idx.MinT {
+			idx.MinT = is.MinT
+		}
+		if is.MaxT > idx.MaxT {
+			idx.MaxT = is.MaxT
+		}
+		idx.Rows += is.Entries
+		idx.Streams = append(idx.Streams, is)
+	}
+	if err := flushBatch(); err != nil {
+		return nil, nil, fmt.Errorf("write rows: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, nil, fmt.Errorf("close parquet writer: %w", err)
+	}
+	index, err = encodeIndex(idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), index, nil
+}
+
+func addMinute(s *IndexStream, ts, n int64) {
+	m := floorDiv(ts, 60e9)
+	if k := len(s.Minutes); k > 0 && s.Minutes[k-1][0] == m {
+		s.Minutes[k-1][1]++
+		s.Minutes[k-1][2] += n
+		return
+	}
+	s.Minutes = append(s.Minutes, [3]int64{m, 1, n})
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// encodeMetadata writes name/value pairs as uvarint-length-prefixed strings.
+func encodeMetadata(md labels.Labels) []byte {
+	if len(md) == 0 {
+		return nil
+	}
+	var out []byte
+	for _, l := range md {
+		out = binary.AppendUvarint(out, uint64(len(l.Name)))
+		out = append(out, l.Name...)
+		out = binary.AppendUvarint(out, uint64(len(l.Value)))
+		out = append(out, l.Value...)
+	}
+	return out
+}
+
+func decodeMetadata(b []byte) (labels.Labels, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var out labels.Labels
+	for len(b) > 0 {
+		var pair [2]string
+		for i := range pair {
+			n, k := binary.Uvarint(b)
+			if k <= 0 || uint64(len(b)-k) < n {
+				return nil, fmt.Errorf("corrupt structured metadata")
+			}
+			pair[i] = string(b[k : k+int(n)])
+			b = b[k+int(n):]
+		}
+		out = append(out, labels.Label{Name: pair[0], Value: pair[1]})
+	}
+	return out, nil
+}

@@ -1,0 +1,125 @@
+package chunk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jetlog/jetlog/schemas"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+func readAll(t *testing.T, data []byte, idx *Index, start, end int64) []string {
+	t.Helper()
+	ords := make([]int, len(idx.Streams))
+	for i := range ords {
+		ords[i] = i
+	}
+	var out []string
+	err := Read(data, idx, ords, start, end, func(ord int, ts int64, line []byte, md labels.Labels) error {
+		out = append(out, fmt.Sprintf("%s %d %s %s", idx.Streams[ord].LabelString, ts, line, md))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestBuildSortsDedupsAndRoundTrips(t *testing.T) {
+	streams := []Stream{
+		{Labels: labels.FromStrings("app", "b"), Entries: []Entry{{3, "z", nil}, {1, "x", nil}, {3, "z", nil}, {3, "y", nil}}},
+		{Labels: labels.FromStrings("app", "a"), Entries: []Entry{{120e9, "late", labels.FromStrings("trace_id", "t1")}, {5, "early", nil}}},
+	}
+	src := []schemas.SeqRange{{Partition: 3, From: 10, To: 20}}
+	data, index, err := Build(streams, src, []string{"old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := DecodeIndex(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(readAll(t, data, idx, 0, 1<<62), "\n")
+	want := strings.Join([]string{
+		`{app="a"} 5 early {}`,
+		`{app="a"} 120000000000 late {trace_id="t1"}`,
+		`{app="b"} 1 x {}`,
+		`{app="b"} 3 y {}`,
+		`{app="b"} 3 z {}`,
+	}, "\n")
+	if got != want {
+		t.Fatalf("rows:\n%s\nwant:\n%s", got, want)
+	}
+	if idx.Rows != 5 || len(idx.Streams) != 2 || idx.Streams[1].Entries != 3 || idx.Streams[1].Bytes != 3 {
+		t.Fatalf("index counts wrong: %+v", idx)
+	}
+	if idx.Sources[0] != src[0] || idx.Replaces[0] != "old" {
+		t.Fatalf("sources/replaces lost: %+v", idx)
+	}
+	if m := idx.Streams[0].Minutes; len(m) != 2 || m[0] != [3]int64{0, 1, 5} || m[1] != [3]int64{2, 1, 4} {
+		t.Fatalf("per-minute counts %v", m)
+	}
+	// Time filtering: [3, 120e9) drops ts 1 and ts 120e9.
+	if got := readAll(t, data, idx, 3, 120e9); len(got) != 3 {
+		t.Fatalf("time range: %v", got)
+	}
+	var out bytes.Buffer
+	sum, err := Describe(&out, data, index)
+	if err != nil || sum.Rows != 5 || sum.Streams != 2 || !strings.Contains(out.String(), `{app="b"}`) {
+		t.Fatalf("describe: %v %+v\n%s", err, sum, out.String())
+	}
+}
+
+func TestCorruptObjectsAreErrors(t *testing.T) {
+	streams := []Stream{{Labels: labels.FromStrings("app", "a"), Entries: []Entry{{1, "one", nil}, {2, "two", nil}}}}
+	data, index, err := Build(streams, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, _ := DecodeIndex(index)
+	for i := 0; i < len(data); i += 7 {
+		bad := bytes.Clone(data)
+		bad[i] ^= 0xff
+		_ = Read(bad, idx, []int{0}, 0, 10, func(int, int64, []byte, labels.Labels) error { return nil }) // must not panic
+	}
+	if _, err := DecodeIndex([]byte("garbage")); err == nil {
+		t.Fatal("garbage index accepted")
+	}
+	other, _, _ := Build([]Stream{{Labels: labels.FromStrings("app", "a"), Entries: []Entry{{1, "one", nil}}}}, nil, nil)
+	err = Read(other, idx, []int{0}, 0, 10, func(int, int64, []byte, labels.Labels) error { return nil })
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("object/index mismatch: %v", err)
+	}
+}
+
+func FuzzDecodeIndex(f *testing.F) {
+	_, index, _ := Build([]Stream{{Labels: labels.FromStrings("a", "b"), Entries: []Entry{{1, "x", nil}}}}, nil, nil)
+	f.Add(index)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = DecodeIndex(b)
+	})
+}
+
+func BenchmarkBuild(b *testing.B) {
+	var streams []Stream
+	var raw int64
+	for s := 0; s < 10; s++ {
+		st := Stream{Labels: labels.FromStrings("job", "load", "stream", fmt.Sprint(s))}
+		for i := 0; i < 10000; i++ {
+			line := fmt.Sprintf("seq=%d level=info method=GET status=200 duration=%dms msg=\"alpha bravo charlie delta echo foxtrot\"", i, i%2000)
+			st.Entries = append(st.Entries, Entry{Timestamp: int64(i) * 1e6, Line: line})
+			raw += int64(len(line))
+		}
+		streams = append(streams, st)
+	}
+	b.SetBytes(raw)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := Build(streams, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

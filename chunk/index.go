@@ -1,0 +1,105 @@
+// Package chunk is jetlog's storage format: a data object (Parquet, zstd) holding one tenant's
+// log rows sorted by stream then time, and the index segment that describes it, which a
+// querier plans from without opening the data object.
+//
+// Data object columns: stream (ordinal into the index's stream list), ts (Unix ns, delta
+// encoded), line, metadata (structured metadata as length-prefixed name/value pairs).
+// Index segment: zstd-compressed JSON with, per stream, its labels, time range, counts, its
+// row range in the data object and per-minute entry and byte counts; plus the bus sequence
+// ranges the object covers (Sources) and the segments it replaces (see schemas/storage.go).
+package chunk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/jetlog/jetlog/schemas"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// FormatVersion is written into every index segment.
+const FormatVersion = 1
+
+// Index describes one data object.
+type Index struct {
+	Version  int                `json:"version"`
+	Streams  []IndexStream      `json:"streams"`
+	Sources  []schemas.SeqRange `json:"sources"`
+	Replaces []string           `json:"replaces,omitempty"`
+	Rows     int64              `json:"rows"`
+	MinT     int64              `json:"min_t"`
+	MaxT     int64              `json:"max_t"`
+}
+
+// IndexStream describes one stream's rows in a data object.
+type IndexStream struct {
+	Labels      labels.Labels `json:"-"`
+	LabelString string        `json:"labels"`
+	Fingerprint uint64        `json:"fp"`
+	MinT        int64         `json:"min_t"`
+	MaxT        int64         `json:"max_t"`
+	Entries     int64         `json:"entries"`
+	Bytes       int64         `json:"bytes"` // line bytes
+	FirstRow    int64         `json:"first_row"`
+	// Minutes holds [minute, entries, bytes] triples, minute = ts / 60e9, ascending.
+	Minutes [][3]int64 `json:"minutes"`
+}
+
+var (
+	encOnce sync.Once
+	enc     *zstd.Encoder
+	dec     *zstd.Decoder
+)
+
+func codecs() {
+	encOnce.Do(func() {
+		enc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault))
+		dec, _ = zstd.NewReader(nil, zstd.WithDecoderMaxMemory(256<<20))
+	})
+}
+
+func encodeIndex(idx *Index) ([]byte, error) {
+	codecs()
+	raw, err := json.Marshal(idx)
+	if err != nil {
+		return nil, err
+	}
+	return enc.EncodeAll(raw, nil), nil
+}
+
+// DecodeIndex parses an index segment. Corrupt input is an error.
+func DecodeIndex(b []byte) (*Index, error) {
+	codecs()
+	raw, err := dec.DecodeAll(b, nil)
+	if err != nil {
+		return nil, fmt.Errorf("index segment: %w", err)
+	}
+	var idx Index
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		return nil, fmt.Errorf("index segment: %w", err)
+	}
+	if idx.Version != FormatVersion {
+		return nil, fmt.Errorf("index segment: unknown format version %d", idx.Version)
+	}
+	var rows int64
+	for i := range idx.Streams {
+		s := &idx.Streams[i]
+		ls, err := labels.Parse(s.LabelString)
+		if err != nil {
+			return nil, fmt.Errorf("index segment: stream %d: %w", i, err)
+		}
+		s.Labels = ls
+		if s.FirstRow != rows || s.Entries < 0 {
+			return nil, errors.New("index segment: stream row ranges are inconsistent")
+		}
+		rows += s.Entries
+	}
+	if rows != idx.Rows {
+		return nil, fmt.Errorf("index segment: streams hold %d rows, header says %d", rows, idx.Rows)
+	}
+	return &idx, nil
+}
