@@ -1,0 +1,34 @@
+package chunker
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	flushes       prometheus.Counter
+	flushErrors   prometheus.Counter
+	flushDuration prometheus.Histogram
+	entries       prometheus.Counter
+	bytes         prometheus.Counter
+	objects       prometheus.Counter
+	buffered      prometheus.Gauge
+	rolledBack    prometheus.Counter
+	badMessages   prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		flushes:     prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_flushes_total", Help: "Committed flushes."}),
+		flushErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_flush_errors_total", Help: "Failed flush attempts (retried)."}),
+		flushDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "jetlog_chunker_flush_duration_seconds",
+			Help: "Time to write and commit one partition flush.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		entries:     prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_flushed_entries_total", Help: "Entries committed to the object store."}),
+		bytes:       prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_flushed_bytes_total", Help: "Object bytes written."}),
+		objects:     prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_objects_written_total", Help: "Data objects written."}),
+		buffered:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_chunker_buffered_bytes", Help: "Raw line bytes waiting for a flush."}),
+		rolledBack:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_rolled_back_flushes_total", Help: "Uncommitted flushes found and removed at start."}),
+		badMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_undecodable_messages_total", Help: "Bus messages that did not decode (skipped)."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.flushes, m.flushErrors, m.flushDuration, m.entries, m.bytes, m.objects, m.buffered, m.rolledBack, m.badMessages)
+	}
+	return m
+}

@@ -1,0 +1,200 @@
+package chunker
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/jetlog/jetlog/bus"
+	"github.com/jetlog/jetlog/chunk"
+	"github.com/jetlog/jetlog/schemas"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+type flushReq struct {
+	upTo uint64
+	done chan error
+}
+
+// partition is the state of one bus partition. Only its run goroutine touches the buffer.
+type partition struct {
+	c    *Chunker
+	id   int
+	reqs chan *flushReq
+
+	committed uint64 // checkpoint: every message <= committed is durable
+	lastSeq   uint64 // last message consumed (buffered or committed)
+	from      uint64 // first buffered message, 0 when the buffer is empty
+	firstAt   time.Time
+	lastRecv  time.Time
+	bytes     atomic.Int64
+	entries   int
+	tenants   map[string]map[string]*chunk.Stream // tenant -> label string -> stream
+}
+
+func newPartition(c *Chunker, id int) *partition {
+	return &partition{c: c, id: id, reqs: make(chan *flushReq, 16)}
+}
+
+// run recovers the partition, then reads and flushes until ctx ends.
+func (p *partition) run(ctx context.Context) {
+	if !retry(ctx, p, "recover", func() error { return p.recover(ctx) }) {
+		return
+	}
+	var reader *bus.PartitionReader
+	var waiting []*flushReq
+	for ctx.Err() == nil {
+		// Requests taken now are answered only after a read that started after them.
+		waiting = p.takeRequests(waiting)
+		if reader == nil {
+			r, err := p.c.d.Bus.OpenPartition(ctx, p.id, p.lastSeq+1)
+			if err != nil {
+				p.c.d.Logger.Warn("open partition", "partition", p.id, "err", err)
+				sleep(ctx, time.Second)
+				continue
+			}
+			reader = r
+		}
+		wait := time.Second
+		if len(waiting) > 0 || p.from != 0 {
+			wait = 200 * time.Millisecond
+		}
+		msgs, pending, err := reader.Fetch(ctx, p.c.cfg.FetchBatch, wait)
+		for _, m := range msgs {
+			p.add(m)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			p.c.d.Logger.Warn("read partition", "partition", p.id, "err", err)
+			reader = nil // reopen after the last consumed message
+			sleep(ctx, 500*time.Millisecond)
+			continue
+		}
+		caughtUp := len(msgs) == 0 || pending == 0
+		var due []*flushReq
+		keep := waiting[:0]
+		for _, r := range waiting {
+			if caughtUp || p.lastSeq >= r.upTo {
+				due = append(due, r)
+			} else {
+				keep = append(keep, r)
+			}
+		}
+		waiting = keep
+		if p.from != 0 && (len(due) > 0 || p.shouldFlush()) {
+			if !retry(ctx, p, "flush", func() error { return p.flush(ctx) }) {
+				break
+			}
+		}
+		for _, r := range due {
+			r.done <- nil
+		}
+	}
+	for _, r := range p.takeRequests(waiting) {
+		r.done <- ctx.Err()
+	}
+}
+
+func (p *partition) takeRequests(into []*flushReq) []*flushReq {
+	for {
+		select {
+		case r := <-p.reqs:
+			into = append(into, r)
+		default:
+			return into
+		}
+	}
+}
+
+func (p *partition) shouldFlush() bool {
+	cfg := p.c.cfg
+	now := time.Now()
+	switch {
+	case p.bytes.Load() >= cfg.MaxChunkBytes:
+		return true
+	case now.Sub(p.firstAt) >= cfg.MaxChunkAge:
+		return true
+	case now.Sub(p.lastRecv) >= cfg.IdlePeriod:
+		return true
+	case p.c.total.Load() > cfg.MaxBufferedBytes && p.c.largest(p):
+		return true
+	}
+	return false
+}
+
+// add buffers one bus message. Messages at or below lastSeq were already consumed (a reader
+// reopened after an error may deliver them again) and are skipped.
+func (p *partition) add(m schemas.TailMessage) {
+	if m.Seq <= p.lastSeq {
+		return
+	}
+	p.lastSeq = m.Seq
+	now := time.Now()
+	p.lastRecv = now
+	if p.from == 0 {
+		p.from = m.Seq
+		p.firstAt = now
+	}
+	req, err := schemas.DecodeBatch(m.Payload)
+	if err != nil {
+		p.c.m.badMessages.Inc()
+		p.c.d.Logger.Error("undecodable bus message skipped", "partition", p.id, "seq", m.Seq, "err", err)
+		return
+	}
+	tenant := m.Tenant
+	if p.tenants == nil {
+		p.tenants = map[string]map[string]*chunk.Stream{}
+	}
+	streams := p.tenants[tenant]
+	if streams == nil {
+		streams = map[string]*chunk.Stream{}
+		p.tenants[tenant] = streams
+	}
+	var n int64
+	for _, s := range req.Streams {
+		st := streams[s.Labels]
+		if st == nil {
+			ls, err := labels.Parse(s.Labels)
+			if err != nil {
+				p.c.m.badMessages.Inc()
+				continue
+			}
+			st = &chunk.Stream{Labels: ls}
+			streams[s.Labels] = st
+		}
+		for _, e := range s.Entries {
+			var md labels.Labels
+			if len(e.StructuredMetadata) > 0 {
+				md = make(labels.Labels, len(e.StructuredMetadata))
+				for i, l := range e.StructuredMetadata {
+					md[i] = labels.Label{Name: l.Name, Value: l.Value}
+				}
+				md = labels.New(md...)
+			}
+			st.Entries = append(st.Entries, chunk.Entry{Timestamp: e.Timestamp.UnixNano(), Line: e.Line, Metadata: md})
+			n += int64(len(e.Line))
+			p.entries++
+		}
+	}
+	p.bytes.Add(n)
+	p.c.total.Add(n)
+	p.c.m.buffered.Add(float64(n))
+}
+
+func (p *partition) reset() {
+	n := p.bytes.Swap(0)
+	p.c.total.Add(-n)
+	p.c.m.buffered.Sub(float64(n))
+	p.tenants = nil
+	p.from = 0
+	p.entries = 0
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
