@@ -1,4 +1,5 @@
-// Package testutil starts real dependencies (NATS, MinIO) for tests on 127.0.0.1.
+// MinIO for tests: a real `minio server` child process on a loopback port.
+
 package testutil
 
 import (
