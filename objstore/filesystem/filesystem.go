@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/jetlog/jetlog/objstore"
@@ -40,41 +39,6 @@ func New(root string) (*Bucket, error) {
 		return nil, fmt.Errorf("filesystem bucket: create root: %w", err)
 	}
 	return &Bucket{root: abs}, nil
-}
-
-// validateKey rejects keys that could escape the root or map ambiguously to files.
-func validateKey(key string) error {
-	if key == "" {
-		return errors.New("empty key")
-	}
-	if strings.HasPrefix(key, "/") {
-		return fmt.Errorf("key %q: absolute path", key)
-	}
-	if strings.ContainsRune(key, '\\') {
-		return fmt.Errorf("key %q: contains backslash", key)
-	}
-	if strings.ContainsRune(key, 0) {
-		return fmt.Errorf("key %q: contains NUL", key)
-	}
-	for _, seg := range strings.Split(key, "/") {
-		switch {
-		case seg == "":
-			return fmt.Errorf("key %q: empty path segment", key)
-		case seg == "." || seg == "..":
-			return fmt.Errorf("key %q: %q segment", key, seg)
-		case strings.HasPrefix(seg, tmpPrefix):
-			return fmt.Errorf("key %q: segment uses reserved prefix %q", key, tmpPrefix)
-		}
-	}
-	return nil
-}
-
-// path returns the file for key after validating it.
-func (b *Bucket) path(key string) (string, error) {
-	if err := validateKey(key); err != nil {
-		return "", fmt.Errorf("filesystem bucket: %w", err)
-	}
-	return filepath.Join(b.root, filepath.FromSlash(key)), nil
 }
 
 // Put writes data atomically and durably: temp file, fsync, rename, fsync of the directory.
@@ -274,88 +238,21 @@ func (b *Bucket) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !isNotDir(err) {
+	if err := os.Remove(p); err != nil {
+		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
+			return nil
+		}
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	// Make the removal durable (a deleted intent must not come back after a crash). A
+	// concurrent Delete may already have removed the emptied directory.
+	if err := syncDir(filepath.Dir(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete %s: %w", key, err)
 	}
 	// Best effort: a concurrent Put may refill a directory, and then Remove fails harmlessly.
 	for dir := filepath.Dir(p); dir != b.root && strings.HasPrefix(dir, b.root); dir = filepath.Dir(dir) {
 		if os.Remove(dir) != nil {
 			break
-		}
-	}
-	return nil
-}
-
-// List walks keys under prefix in lexicographic key order. Directories are read sorted and
-// descended in key order: a directory "a" holds keys "a/..." which sort after "a-x" ('-' < '/'),
-// so entries are ordered by their key form (directories with a trailing slash).
-func (b *Bucket) List(ctx context.Context, prefix string, fn func(key string, size int64) error) error {
-	if strings.ContainsRune(prefix, '\\') || strings.HasPrefix(prefix, "/") {
-		return fmt.Errorf("list %q: invalid prefix", prefix)
-	}
-	for _, seg := range strings.Split(prefix, "/") {
-		if seg == "." || seg == ".." {
-			return fmt.Errorf("list %q: invalid prefix", prefix)
-		}
-	}
-	// Start at the deepest directory the prefix fully names.
-	startRel := ""
-	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
-		startRel = prefix[:i+1]
-	}
-	return b.walk(ctx, startRel, prefix, fn)
-}
-
-// walk lists directory rel (a key prefix ending in "/" or empty for the root).
-func (b *Bucket) walk(ctx context.Context, rel, prefix string, fn func(string, int64) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("list %q: %w", prefix, err)
-	}
-	entries, err := os.ReadDir(filepath.Join(b.root, filepath.FromSlash(rel)))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
-			return nil
-		}
-		return fmt.Errorf("list %q: %w", prefix, err)
-	}
-	type item struct {
-		name  string // key form: directories end in "/"
-		isDir bool
-	}
-	items := make([]item, 0, len(entries))
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tmpPrefix) {
-			continue
-		}
-		it := item{name: rel + e.Name(), isDir: e.IsDir()}
-		if it.isDir {
-			it.name += "/"
-		}
-		items = append(items, it)
-	}
-	sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
-	for _, it := range items {
-		if it.isDir {
-			// Descend when the directory can hold keys with the prefix.
-			if strings.HasPrefix(it.name, prefix) || strings.HasPrefix(prefix, it.name) {
-				if err := b.walk(ctx, it.name, prefix, fn); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if !strings.HasPrefix(it.name, prefix) {
-			continue
-		}
-		info, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(it.name)))
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // deleted while listing
-			}
-			return fmt.Errorf("list %q: %w", prefix, err)
-		}
-		if err := fn(it.name, info.Size()); err != nil {
-			return err
 		}
 	}
 	return nil
