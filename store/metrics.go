@@ -1,0 +1,25 @@
+package store
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	objectsRead  prometheus.Counter
+	objectBytes  prometheus.Counter
+	linesScanned prometheus.Counter
+	bytesScanned prometheus.Counter
+	corrupt      prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		objectsRead:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_objects_read_total", Help: "Data objects read by queries."}),
+		objectBytes:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_object_bytes_read_total", Help: "Bytes of data objects read by queries."}),
+		linesScanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_lines_scanned_total", Help: "Entries scanned from objects and the bus tail."}),
+		bytesScanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_line_bytes_scanned_total", Help: "Line bytes scanned."}),
+		corrupt:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_corrupt_objects_total", Help: "Objects or bus messages that failed to decode."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt)
+	}
+	return m
+}

@@ -1,0 +1,182 @@
+// Package store is the read path: it answers the engine's SelectLogs and the API's stream
+// statistics for one tenant from a consistent snapshot of the object store plus the bus tail.
+//
+// A snapshot follows the commit protocol of package schemas: first every partition's
+// checkpoint, then the tenant's index segments, of which only those whose sources all lie at or
+// below their partition's checkpoint (and that no other visible segment replaces) count; the
+// bus supplies every message after each checkpoint. So each acknowledged entry is read from
+// exactly one place, and exact duplicates (same stream, timestamp and line) are merged once.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/jetlog/jetlog/chunk"
+	"github.com/jetlog/jetlog/objstore"
+	"github.com/jetlog/jetlog/schemas"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// Tail reads bus messages after the checkpoints (package bus implements it).
+type Tail interface {
+	ReadTail(ctx context.Context, tenant string, after func(partition int) uint64, fn func(m schemas.TailMessage) error) error
+}
+
+// Config configures the store.
+type Config struct{}
+
+// Store reads one bucket and, when given, the bus tail.
+type Store struct {
+	bucket objstore.Bucket
+	tail   Tail
+	logger *slog.Logger
+	m      *metrics
+
+	mu      sync.Mutex
+	indexes map[string]*chunk.Index // decoded index segments by key (immutable objects)
+	lbls    map[string]labels.Labels
+}
+
+// New builds a store. tail may be nil (objects only).
+func New(_ Config, bucket objstore.Bucket, tail Tail, logger *slog.Logger, reg prometheus.Registerer) (*Store, error) {
+	if bucket == nil {
+		return nil, fmt.Errorf("store: bucket is required")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Store{bucket: bucket, tail: tail, logger: logger, m: newMetrics(reg),
+		indexes: map[string]*chunk.Index{}, lbls: map[string]labels.Labels{}}, nil
+}
+
+type segment struct {
+	id  string
+	idx *chunk.Index
+}
+
+type snapshot struct {
+	checkpoints map[int]uint64
+	segments    []segment
+}
+
+func (sn *snapshot) after(p int) uint64 { return sn.checkpoints[p] }
+
+// snapshot reads checkpoints first, then the index: see the package comment.
+func (s *Store) snapshot(ctx context.Context, tenant string) (*snapshot, error) {
+	sn := &snapshot{checkpoints: map[int]uint64{}}
+	prefix := schemas.SystemPrefix + "checkpoints/"
+	var keys []string
+	if err := s.bucket.List(ctx, prefix, func(key string, _ int64) error {
+		keys = append(keys, key)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list checkpoints: %w", err)
+	}
+	for _, k := range keys {
+		b, err := s.bucket.Get(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", k, err)
+		}
+		var cp schemas.Checkpoint
+		if err := json.Unmarshal(b, &cp); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", k, err)
+		}
+		sn.checkpoints[cp.Partition] = cp.Seq
+	}
+	var all []segment
+	var segKeys []string
+	if err := s.bucket.List(ctx, schemas.IndexPrefix(tenant), func(key string, _ int64) error {
+		segKeys = append(segKeys, key)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("list index: %w", err)
+	}
+	for _, key := range segKeys {
+		id, ok := schemas.IDFromIndexKey(key)
+		if !ok {
+			continue
+		}
+		idx, err := s.index(ctx, key)
+		if err != nil {
+			if objstore.IsNotFound(err) {
+				continue // deleted by the compactor since the listing
+			}
+			return nil, err
+		}
+		all = append(all, segment{id: id, idx: idx})
+	}
+	replaced := map[string]bool{}
+	var visible []segment
+	for _, seg := range all {
+		if sn.committed(seg.idx) {
+			visible = append(visible, seg)
+			for _, r := range seg.idx.Replaces {
+				replaced[r] = true
+			}
+		}
+	}
+	for _, seg := range visible {
+		if !replaced[seg.id] {
+			sn.segments = append(sn.segments, seg)
+		}
+	}
+	return sn, nil
+}
+
+func (sn *snapshot) committed(idx *chunk.Index) bool {
+	for _, src := range idx.Sources {
+		if src.To > sn.checkpoints[src.Partition] {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) index(ctx context.Context, key string) (*chunk.Index, error) {
+	s.mu.Lock()
+	idx := s.indexes[key]
+	s.mu.Unlock()
+	if idx != nil {
+		return idx, nil
+	}
+	b, err := s.bucket.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	idx, err = chunk.DecodeIndex(b)
+	if err != nil {
+		s.m.corrupt.Inc()
+		return nil, fmt.Errorf("index %s: %w", key, err)
+	}
+	s.mu.Lock()
+	s.indexes[key] = idx
+	s.mu.Unlock()
+	return idx, nil
+}
+
+// parseLabels parses a canonical bus label string, cached.
+func (s *Store) parseLabels(str string) (labels.Labels, error) {
+	s.mu.Lock()
+	ls, ok := s.lbls[str]
+	s.mu.Unlock()
+	if ok {
+		return ls, nil
+	}
+	ls, err := labels.Parse(str)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if len(s.lbls) > 100_000 {
+		s.lbls = map[string]labels.Labels{}
+	}
+	s.lbls[str] = ls
+	s.mu.Unlock()
+	return ls, nil
+}
