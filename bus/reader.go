@@ -49,7 +49,11 @@ func (r *PartitionReader) Fetch(ctx context.Context, max int, wait time.Duration
 			return msgs, 0, err
 		}
 		pending = meta.NumPending
-		msgs = append(msgs, schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: r.partition, Payload: msg.Data()})
+		tenant, _, err := schemas.ParseSubject(msg.Subject())
+		if err != nil {
+			continue // not a log subject
+		}
+		msgs = append(msgs, schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: r.partition, Tenant: tenant, Payload: msg.Data()})
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 		return msgs, pending, unavailable(fmt.Errorf("partition %d fetch: %w", r.partition, err))

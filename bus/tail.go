@@ -70,11 +70,11 @@ func (b *Bus) read(ctx context.Context, filter string, start, last uint64, fn fu
 			if seq > last {
 				return nil
 			}
-			_, partition, err := schemas.ParseSubject(msg.Subject())
+			tenant, partition, err := schemas.ParseSubject(msg.Subject())
 			if err != nil {
 				continue // not a log subject: ignore
 			}
-			if err := fn(schemas.TailMessage{Seq: seq, Partition: partition, Payload: msg.Data()}); err != nil {
+			if err := fn(schemas.TailMessage{Seq: seq, Partition: partition, Tenant: tenant, Payload: msg.Data()}); err != nil {
 				return err
 			}
 			if seq == last || meta.NumPending == 0 {

@@ -169,5 +169,6 @@ type Message struct {
 type TailMessage struct {
 	Seq       uint64
 	Partition int
+	Tenant    string
 	Payload   []byte
 }

@@ -81,7 +81,9 @@ func (e *env) selectAll(t *testing.T, tenant string, ms ...*labels.Matcher) []st
 	return out
 }
 
-func entry(ts int64, line string) push.Entry { return push.Entry{Timestamp: time.Unix(0, ts), Line: line} }
+func entry(ts int64, line string) push.Entry {
+	return push.Entry{Timestamp: time.Unix(0, ts), Line: line}
+}
 
 func TestExactlyOnceAcrossTailFlushAndDuplicates(t *testing.T) {
 	e := newEnv(t)
