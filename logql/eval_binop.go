@@ -1,0 +1,234 @@
+package logql
+
+import (
+	"context"
+	"math"
+
+	"github.com/jetlog/jetlog/logql/syntax"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+func (ev *evaluator) binOp(ctx context.Context, b *syntax.BinOpExpr) (*value, error) {
+	l, err := ev.eval(ctx, b.LHS)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ev.eval(ctx, b.RHS)
+	if err != nil {
+		return nil, err
+	}
+	n := len(ev.steps)
+	switch {
+	case l.scalar != nil && r.scalar != nil:
+		out := make([]float64, n)
+		for i := range out {
+			v, keep := arith(b.Op, l.scalar[i], r.scalar[i], true)
+			if !keep {
+				v = math.NaN()
+			}
+			out[i] = v
+		}
+		return &value{scalar: out}, nil
+	case l.scalar != nil || r.scalar != nil:
+		vec, sc, scalarLeft := r, l.scalar, true
+		if r.scalar != nil {
+			vec, sc, scalarLeft = l, r.scalar, false
+		}
+		out := &value{}
+		for _, s := range vec.series {
+			o := ev.newSeries(resultLabels(s.labels, b))
+			for i := range ev.steps {
+				if !s.has[i] {
+					continue
+				}
+				a, c := s.vals[i], sc[i]
+				if scalarLeft {
+					a, c = c, a
+				}
+				v, keep := arith(b.Op, a, c, b.Opts.ReturnBool)
+				if !keep {
+					continue
+				}
+				if isComparison(b.Op) && !b.Opts.ReturnBool {
+					v = s.vals[i] // a filtering comparison keeps the vector's value
+				}
+				o.vals[i], o.has[i] = v, true
+			}
+			out.series = append(out.series, o)
+		}
+		return out, nil
+	}
+	switch b.Op {
+	case syntax.OpAnd, syntax.OpOr, syntax.OpUnless:
+		return ev.setOp(b, l, r), nil
+	}
+	return ev.vectorMatch(b, l, r)
+}
+
+func isComparison(op string) bool {
+	switch op {
+	case syntax.OpEq, syntax.OpNe, syntax.OpGt, syntax.OpGe, syntax.OpLt, syntax.OpLe:
+		return true
+	}
+	return false
+}
+
+// arith applies op; for comparisons keep reports whether the sample survives (always, as
+// 0/1, with bool).
+func arith(op string, a, b float64, returnBool bool) (float64, bool) {
+	switch op {
+	case syntax.OpAdd:
+		return a + b, true
+	case syntax.OpSub:
+		return a - b, true
+	case syntax.OpMul:
+		return a * b, true
+	case syntax.OpDiv:
+		return a / b, true
+	case syntax.OpMod:
+		return math.Mod(a, b), true
+	case syntax.OpPow:
+		return math.Pow(a, b), true
+	}
+	var t bool
+	switch op {
+	case syntax.OpEq:
+		t = a == b
+	case syntax.OpNe:
+		t = a != b
+	case syntax.OpGt:
+		t = a > b
+	case syntax.OpGe:
+		t = a >= b
+	case syntax.OpLt:
+		t = a < b
+	case syntax.OpLe:
+		t = a <= b
+	}
+	if returnBool {
+		if t {
+			return 1, true
+		}
+		return 0, true
+	}
+	return a, t
+}
+
+// signature is the part of a series' labels that vector matching compares.
+func signature(ls labels.Labels, m *syntax.VectorMatching) string {
+	if m == nil {
+		return ls.String()
+	}
+	if m.On {
+		return ls.Only(m.Labels...).String()
+	}
+	return ls.Without(m.Labels...).String()
+}
+
+func resultLabels(ls labels.Labels, b *syntax.BinOpExpr) labels.Labels {
+	if isComparison(b.Op) && !b.Opts.ReturnBool {
+		return ls
+	}
+	if m := b.Opts.Matching; m != nil && m.Card == syntax.OneToOne {
+		if m.On {
+			return ls.Only(m.Labels...)
+		}
+		return ls.Without(m.Labels...)
+	}
+	return ls
+}
+
+func (ev *evaluator) vectorMatch(b *syntax.BinOpExpr, l, r *value) (*value, error) {
+	m := b.Opts.Matching
+	one, many, swapped := r, l, false // one side is indexed by signature
+	if m != nil && m.Card == syntax.OneToMany {
+		one, many, swapped = l, r, true
+	}
+	idx := map[string]*series{}
+	for _, s := range one.series {
+		idx[signature(s.labels, m)] = s
+	}
+	out := &value{}
+	for _, s := range many.series {
+		o := idx[signature(s.labels, m)]
+		if o == nil {
+			continue
+		}
+		ls := resultLabels(s.labels, b)
+		if m != nil && m.Card != syntax.OneToOne && len(m.Include) > 0 {
+			ls = labels.Merge(ls, o.labels.Only(m.Include...))
+		}
+		res := ev.newSeries(ls)
+		for i := range ev.steps {
+			if !s.has[i] || !o.has[i] {
+				continue
+			}
+			a, c := s.vals[i], o.vals[i]
+			if swapped {
+				a, c = c, a
+			}
+			v, keep := arith(b.Op, a, c, b.Opts.ReturnBool)
+			if !keep {
+				continue
+			}
+			res.vals[i], res.has[i] = v, true
+		}
+		out.series = append(out.series, res)
+	}
+	return out, nil
+}
+
+func (ev *evaluator) setOp(b *syntax.BinOpExpr, l, r *value) *value {
+	m := b.Opts.Matching
+	present := make([]map[string]bool, len(ev.steps))
+	for i := range present {
+		present[i] = map[string]bool{}
+	}
+	for _, s := range r.series {
+		sig := signature(s.labels, m)
+		for i := range ev.steps {
+			if s.has[i] {
+				present[i][sig] = true
+			}
+		}
+	}
+	out := &value{}
+	lsigs := make([]map[string]bool, len(ev.steps))
+	for i := range lsigs {
+		lsigs[i] = map[string]bool{}
+	}
+	for _, s := range l.series {
+		sig := signature(s.labels, m)
+		o := ev.newSeries(s.labels)
+		for i := range ev.steps {
+			if !s.has[i] {
+				continue
+			}
+			lsigs[i][sig] = true
+			keep := true
+			switch b.Op {
+			case syntax.OpAnd:
+				keep = present[i][sig]
+			case syntax.OpUnless:
+				keep = !present[i][sig]
+			}
+			if keep {
+				o.vals[i], o.has[i] = s.vals[i], true
+			}
+		}
+		out.series = append(out.series, o)
+	}
+	if b.Op == syntax.OpOr {
+		for _, s := range r.series {
+			sig := signature(s.labels, m)
+			o := ev.newSeries(s.labels)
+			for i := range ev.steps {
+				if s.has[i] && !lsigs[i][sig] {
+					o.vals[i], o.has[i] = s.vals[i], true
+				}
+			}
+			out.series = append(out.series, o)
+		}
+	}
+	return out
+}

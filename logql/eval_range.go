@@ -1,0 +1,318 @@
+package logql
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/jetlog/jetlog/logql/log"
+	"github.com/jetlog/jetlog/logql/syntax"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// series is one labelled series over the query's steps.
+type series struct {
+	labels labels.Labels
+	vals   []float64
+	has    []bool
+}
+
+// value is an evaluated sample expression: a scalar per step, or a set of series.
+type value struct {
+	scalar []float64
+	series []*series
+	sorted bool // sort/sort_desc decided the order
+}
+
+func (ev *evaluator) newSeries(ls labels.Labels) *series {
+	return &series{labels: ls, vals: make([]float64, len(ev.steps)), has: make([]bool, len(ev.steps))}
+}
+
+func (ev *evaluator) eval(ctx context.Context, expr syntax.SampleExpr) (*value, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	switch x := expr.(type) {
+	case *syntax.RangeAggregationExpr:
+		return ev.rangeAgg(ctx, x)
+	case *syntax.VectorAggregationExpr:
+		return ev.vectorAgg(ctx, x)
+	case *syntax.BinOpExpr:
+		return ev.binOp(ctx, x)
+	case *syntax.LiteralExpr:
+		v := make([]float64, len(ev.steps))
+		for i := range v {
+			v[i] = x.Val
+		}
+		return &value{scalar: v}, nil
+	case *syntax.VectorExpr:
+		s := ev.newSeries(labels.Labels{})
+		for i := range s.vals {
+			s.vals[i], s.has[i] = x.Val, true
+		}
+		return &value{series: []*series{s}}, nil
+	case *syntax.LabelReplaceExpr:
+		return ev.labelReplace(ctx, x)
+	}
+	return nil, NewUserError(fmt.Sprintf("unsupported expression %s", expr))
+}
+
+type sample struct {
+	ts int64
+	v  float64
+}
+
+func sampleMode(op string) log.SampleMode {
+	switch op {
+	case syntax.OpCountOverTime, syntax.OpRate, syntax.OpAbsentOverTime:
+		return log.CountSamples
+	case syntax.OpBytesOverTime, syntax.OpBytesRate:
+		return log.BytesSamples
+	}
+	return log.UnwrapSamples
+}
+
+func group(ls labels.Labels, g *syntax.Grouping) labels.Labels {
+	if g == nil {
+		return ls
+	}
+	if g.Without {
+		return ls.Without(g.Labels...)
+	}
+	return ls.Only(g.Labels...)
+}
+
+// rangeAgg reads every sample the steps need once, then slides each step's window over them.
+func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationExpr) (*value, error) {
+	lr := ra.Left
+	mode := sampleMode(ra.Op)
+	var ext log.SampleExtractor
+	var err error
+	if ra.Grouping != nil && !ra.Grouping.Without && mode != log.UnwrapSamples {
+		ext, err = log.NewGroupedSampleExtractor(lr.Left.Pipeline, mode, lr.Unwrap, ra.Grouping.Labels)
+	} else {
+		ext, err = log.NewSampleExtractor(lr.Left.Pipeline, mode, lr.Unwrap)
+	}
+	if err != nil {
+		return nil, NewUserError(err.Error())
+	}
+	rng, off := int64(lr.Interval), int64(lr.Offset)
+	first, last := ev.steps[0], ev.steps[len(ev.steps)-1]
+	it, err := ev.e.q.SelectLogs(ctx, SelectParams{
+		Tenant: ev.p.Tenant, Start: first - rng - off + 1, End: last - off + 1,
+		Matchers: lr.Left.Matchers, LineFilters: lr.Left.PushdownLineFilters(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	type acc struct {
+		labels  labels.Labels
+		samples []sample
+	}
+	accs := map[string]*acc{}
+	for it.Next() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		b := it.At()
+		se := ext.ForStream(b.Labels)
+		for _, en := range b.Entries {
+			ev.lines++
+			ev.bytes += int64(len(en.Line))
+			v, lbs, ok := se.Process(en.Timestamp, en.Line, en.Metadata)
+			if !ok {
+				continue
+			}
+			ls := group(lbs.All, ra.Grouping)
+			k := ls.String()
+			a := accs[k]
+			if a == nil {
+				a = &acc{labels: ls.Copy()}
+				accs[k] = a
+			}
+			a.samples = append(a.samples, sample{en.Timestamp, v})
+		}
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	if ra.Op == syntax.OpAbsentOverTime {
+		return ev.absent(lr, accs2samples(accs, func(a *acc) []sample { return a.samples })), nil
+	}
+	out := &value{}
+	for _, a := range accs {
+		sort.SliceStable(a.samples, func(i, j int) bool { return a.samples[i].ts < a.samples[j].ts })
+		s := ev.newSeries(a.labels)
+		lo, hi := 0, 0
+		for i, t := range ev.steps {
+			from, to := t-rng-off, t-off // window (from, to]
+			for lo < len(a.samples) && a.samples[lo].ts <= from {
+				lo++
+			}
+			if hi < lo {
+				hi = lo
+			}
+			for hi < len(a.samples) && a.samples[hi].ts <= to {
+				hi++
+			}
+			if hi > lo {
+				s.vals[i], s.has[i] = aggregateWindow(ra, a.samples[lo:hi], rng, from, to)
+			}
+		}
+		out.series = append(out.series, s)
+	}
+	return out, nil
+}
+
+func accs2samples[A any](m map[string]A, f func(A) []sample) [][]sample {
+	var out [][]sample
+	for _, a := range m {
+		out = append(out, f(a))
+	}
+	return out
+}
+
+// absent is 1 at every step whose window holds no sample at all, labelled with the selector's
+// equality matchers, as Prometheus' absent_over_time.
+func (ev *evaluator) absent(lr *syntax.LogRangeExpr, all [][]sample) *value {
+	var ls labels.Labels
+	for _, m := range lr.Left.Matchers {
+		if m.Type == labels.MatchEqual {
+			ls = append(ls, labels.Label{Name: m.Name, Value: m.Value})
+		}
+	}
+	s := ev.newSeries(labels.New(ls...))
+	rng, off := int64(lr.Interval), int64(lr.Offset)
+	for i, t := range ev.steps {
+		found := false
+		for _, ss := range all {
+			for _, x := range ss {
+				if x.ts > t-rng-off && x.ts <= t-off {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			s.vals[i], s.has[i] = 1, true
+		}
+	}
+	return &value{series: []*series{s}}
+}
+
+func aggregateWindow(ra *syntax.RangeAggregationExpr, w []sample, rng, from, to int64) (float64, bool) {
+	secs := float64(rng) / 1e9
+	n := float64(len(w))
+	sum := 0.0
+	for _, x := range w {
+		sum += x.v
+	}
+	switch ra.Op {
+	case syntax.OpCountOverTime:
+		return n, true
+	case syntax.OpRate:
+		if ra.Left.Unwrap != nil {
+			return sum / secs, true
+		}
+		return n / secs, true
+	case syntax.OpBytesOverTime, syntax.OpSumOverTime:
+		return sum, true
+	case syntax.OpBytesRate:
+		return sum / secs, true
+	case syntax.OpAvgOverTime:
+		return sum / n, true
+	case syntax.OpMinOverTime:
+		m := math.Inf(1)
+		for _, x := range w {
+			m = math.Min(m, x.v)
+		}
+		return m, true
+	case syntax.OpMaxOverTime:
+		m := math.Inf(-1)
+		for _, x := range w {
+			m = math.Max(m, x.v)
+		}
+		return m, true
+	case syntax.OpStdvarOverTime, syntax.OpStddevOverTime:
+		mean := sum / n
+		var sq float64
+		for _, x := range w {
+			sq += (x.v - mean) * (x.v - mean)
+		}
+		if ra.Op == syntax.OpStdvarOverTime {
+			return sq / n, true
+		}
+		return math.Sqrt(sq / n), true
+	case syntax.OpQuantileOverTime:
+		q := 0.0
+		if ra.Param != nil {
+			q = *ra.Param
+		}
+		vs := make([]float64, len(w))
+		for i, x := range w {
+			vs[i] = x.v
+		}
+		return quantile(q, vs), true
+	case syntax.OpFirstOverTime:
+		return w[0].v, true
+	case syntax.OpLastOverTime:
+		return w[len(w)-1].v, true
+	case syntax.OpRateCounter:
+		return counterRate(w, from, to), true
+	}
+	return 0, false
+}
+
+// quantile is Prometheus' φ-quantile with linear interpolation.
+func quantile(q float64, vs []float64) float64 {
+	if len(vs) == 0 || math.IsNaN(q) {
+		return math.NaN()
+	}
+	if q < 0 {
+		return math.Inf(-1)
+	}
+	if q > 1 {
+		return math.Inf(1)
+	}
+	sort.Float64s(vs)
+	rank := q * float64(len(vs)-1)
+	lo := math.Floor(rank)
+	hi := math.Ceil(rank)
+	w := rank - lo
+	return vs[int(lo)]*(1-w) + vs[int(hi)]*w
+}
+
+// counterRate is Prometheus' extrapolated rate of a counter over the window (from, to].
+func counterRate(w []sample, from, to int64) float64 {
+	if len(w) < 2 {
+		return 0
+	}
+	delta := w[len(w)-1].v - w[0].v
+	for i := 1; i < len(w); i++ {
+		if w[i].v < w[i-1].v {
+			delta += w[i-1].v // counter reset
+		}
+	}
+	first, last := float64(w[0].ts)/1e9, float64(w[len(w)-1].ts)/1e9
+	start, end := float64(from)/1e9, float64(to)/1e9
+	sampled := last - first
+	avg := sampled / float64(len(w)-1)
+	toStart, toEnd := first-start, end-last
+	ext := sampled
+	if toStart < avg*1.1 {
+		ext += toStart
+	} else {
+		ext += avg / 2
+	}
+	if toEnd < avg*1.1 {
+		ext += toEnd
+	} else {
+		ext += avg / 2
+	}
+	if sampled == 0 {
+		return 0
+	}
+	return delta * (ext / sampled) / (end - start)
+}
