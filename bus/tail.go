@@ -43,10 +43,19 @@ func (b *Bus) read(ctx context.Context, filter string, start, last uint64, fn fu
 		FilterSubjects: []string{filter},
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    start,
+		// A safety net only: the consumer is deleted as soon as the read ends.
+		InactiveThreshold: 5 * time.Second,
 	})
 	if err != nil {
 		return unavailable(fmt.Errorf("tail consumer: %w", err))
 	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if name := cons.CachedInfo().Name; name != "" {
+			_ = b.stream.DeleteConsumer(dctx, name)
+		}
+	}()
 	info, err := cons.Info(ctx)
 	if err != nil {
 		return unavailable(fmt.Errorf("tail consumer info: %w", err))
