@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make bench: the issue-6 measurement, end to end on the real binary with its default settings.
+# Starts jetlog on a temporary data dir, pushes with the shared loadgen, queries the needle before
+# any forced flush, forces a flush, runs the four queries 3 times each, and prints a table with the
+# server's CPU time, peak RSS and stored bytes read from /proc and the data dir.
+# Extra loadgen push flags can be given in LOADGEN_FLAGS (e.g. "-streams 2000 -shape json").
+set -euo pipefail
+SHARED=${1:-../shared}
+LOADGEN="go -C $SHARED/loadgen run ."
+BIN=${BIN:-./bin/jetlog}
+DURATION=${DURATION:-20s}
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+URL="http://127.0.0.1:$PORT"
+DIR=$(mktemp -d)
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$DIR"' EXIT
+
+# Build loadgen first so its compilation does not count against the server.
+go -C "$SHARED/loadgen" build -o "$DIR/loadgen" .
+LOADGEN="$DIR/loadgen"
+
+"$BIN" -data-dir "$DIR/data" -http-addr "127.0.0.1:$PORT" \
+  -distributor.ingestion-rate-limit-mb=1000 -distributor.ingestion-burst-size-mb=2000 >"$DIR/jetlog.log" 2>&1 &
+PID=$!
+for i in $(seq 1 150); do curl -fsS "$URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+
+cpu() { awk '{print $14+$15}' /proc/$PID/stat; }   # utime+stime in clock ticks
+TICKS=$(getconf CLK_TCK)
+CPU0=$(cpu)
+PUSH=$($LOADGEN push -url "$URL" -tenant load -duration "$DURATION" -workers 8 ${LOADGEN_FLAGS:-} | tail -n 1)
+CPU1=$(cpu)
+echo "$PUSH"
+MB=$(echo "$PUSH" | sed -E 's/.*lines, ([0-9.]+) MB raw.*/\1/')
+LPS=$(echo "$PUSH" | sed -E 's/.*: ([0-9]+) lines\/s.*/\1/')
+P99=$(echo "$PUSH" | sed -E 's/.*p99 ([^ ]+) .*/\1/')
+ERRS=$(echo "$PUSH" | sed -E 's/.*; ([0-9]+) errors/\1/')
+CPUS=$(python3 -c "print(round(($CPU1-$CPU0)/$TICKS,1))")
+CPUGB=$(python3 -c "print(round(($CPU1-$CPU0)/$TICKS/($MB/1000),1))")
+
+q() { # name query -> median seconds
+  $LOADGEN query -url "$URL" -tenant load -since 15m -n 3 -step 60 -query "$1" | tail -n 1 | sed -E 's/.*median ([^ ]+) .*/\1/'
+}
+NEEDLE='{job="load"} |= "needle"'
+T_UNFLUSHED=$(q "$NEEDLE")
+curl -fsS -X POST "$URL/flush" >/dev/null
+T_NEEDLE=$(q "$NEEDLE")
+T_COUNT=$(q 'sum by (namespace) (count_over_time({job="load"}[1m]))')
+T_LOGFMT=$(q 'sum by (status) (count_over_time({job="load"} | logfmt | duration > 1500ms [1m]))')
+T_TOPK=$(q 'topk(5, sum by (stream) (bytes_over_time({job="load"}[5m])))')
+RSS=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$PID/status)
+STORED=$(du -sm "$DIR/data/objects" 2>/dev/null | cut -f1)
+OBJECTS=$(find "$DIR/data/objects" -name '*.parquet' -path '*/data/*' 2>/dev/null | wc -l)
+
+cat <<TABLE
+| figure | jetlog |
+| --- | --- |
+| ingest throughput | $LPS lines/s, $ERRS errors |
+| server CPU seconds per GB raw | $CPUGB ($CPUS s for $MB MB) |
+| push latency p99 | $P99 |
+| peak RSS of the server | $RSS MB |
+| bytes stored for $MB MB raw | $STORED MB in $OBJECTS data objects |
+| needle query | $T_NEEDLE |
+| sum by (namespace) count_over_time | $T_COUNT |
+| logfmt duration filter | $T_LOGFMT |
+| topk bytes_over_time | $T_TOPK |
+| needle query before flush | $T_UNFLUSHED |
+TABLE
