@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 
 	"github.com/jetlog/jetlog/chunk"
 	"github.com/jetlog/jetlog/logql"
@@ -13,138 +14,273 @@ import (
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-// streamAcc gathers one stream's entries from every source.
-type streamAcc struct {
-	labels  labels.Labels
-	entries []logql.RawEntry
+// batchSize bounds the entries of one emitted batch, and so the memory a scan holds.
+const batchSize = 1024
+
+// part is one stream's rows in one visible object.
+type part struct {
+	seg        *segment
+	ord        int
+	minT, maxT int64
 }
 
-type collector struct {
-	p       logql.SelectParams
-	streams map[uint64]*streamAcc
-	filter  func([]byte) bool
-	lines   int64
-	bytes   int64
+// streamPlan is everything one stream contributes to a query.
+type streamPlan struct {
+	labels labels.Labels
+	hash   uint64
+	parts  []part
+	tail   []logql.RawEntry // from the bus, after the checkpoints
+	// merge is set when the stream's sources overlap in time: then exact duplicates may sit in
+	// two sources, and the stream is read whole, sorted and de-duplicated before it is emitted.
+	// Otherwise each source is emitted as it is read (objects are de-duplicated when built).
+	merge bool
 }
 
-func (c *collector) add(ls labels.Labels, hash uint64, ts int64, line []byte, md labels.Labels) {
-	c.lines++
-	c.bytes += int64(len(line))
-	if c.filter != nil && !c.filter(line) {
-		return
-	}
-	acc := c.streams[hash]
-	if acc == nil {
-		acc = &streamAcc{labels: ls}
-		c.streams[hash] = acc
-	}
-	acc.entries = append(acc.entries, logql.RawEntry{Timestamp: ts, Line: bytes.Clone(line), Metadata: md})
-}
-
-// SelectLogs returns the tenant's entries matching p, exactly once each.
+// SelectLogs returns the tenant's entries matching p, exactly once each. Objects are read by a
+// producer goroutine in bounded batches, so memory does not grow with the range scanned.
 func (s *Store) SelectLogs(ctx context.Context, p logql.SelectParams) (logql.BatchIterator, error) {
-	c := &collector{p: p, streams: map[uint64]*streamAcc{}, filter: prefilter(p.LineFilters)}
-	if err := s.scan(ctx, p.Tenant, p.Start, p.End, p.Matchers, c.add); err != nil {
+	plans, err := s.plan(ctx, p)
+	if err != nil {
 		return nil, err
 	}
-	s.m.linesScanned.Add(float64(c.lines))
-	s.m.bytesScanned.Add(float64(c.bytes))
-	batches := make([]*logql.Batch, 0, len(c.streams))
-	for h, acc := range c.streams {
-		es := acc.entries
-		slices.SortFunc(es, func(a, b logql.RawEntry) int {
-			if a.Timestamp != b.Timestamp {
-				if a.Timestamp < b.Timestamp {
-					return -1
-				}
-				return 1
-			}
-			return bytes.Compare(a.Line, b.Line)
-		})
-		// Exact duplicates (same stream, timestamp, line) are returned once, as Loki does.
-		es = slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
-			return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
-		})
-		batches = append(batches, &logql.Batch{Labels: acc.labels, Hash: h, Entries: es})
-	}
-	return &sliceIter{batches: batches}, nil
+	ctx, cancel := context.WithCancel(ctx)
+	it := &chanIter{ch: make(chan *logql.Batch, 4), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(it.done)
+		defer close(it.ch)
+		it.err = s.produce(ctx, p, plans, it.ch)
+	}()
+	return it, nil
 }
 
-// scan calls fn for every entry of the tenant's streams matching ms with start <= ts < end,
-// from visible objects and the bus tail after the checkpoints.
-func (s *Store) scan(ctx context.Context, tenant string, start, end int64, ms []*labels.Matcher,
-	fn func(ls labels.Labels, hash uint64, ts int64, line []byte, md labels.Labels)) error {
-	sn, err := s.snapshot(ctx, tenant)
+// plan reads the snapshot, picks the stream parts that can match, and reads the bus tail.
+func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*streamPlan, error) {
+	sn, err := s.snapshot(ctx, p.Tenant)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, seg := range sn.segments {
-		if seg.idx.MaxT < start || seg.idx.MinT >= end {
+	plans := map[uint64]*streamPlan{}
+	get := func(ls labels.Labels, h uint64) *streamPlan {
+		sp := plans[h]
+		if sp == nil {
+			sp = &streamPlan{labels: ls, hash: h}
+			plans[h] = sp
+		}
+		return sp
+	}
+	for i := range sn.segments {
+		seg := &sn.segments[i]
+		if seg.idx.MaxT < p.Start || seg.idx.MinT >= p.End {
 			continue
 		}
-		var ords []int
-		for i, st := range seg.idx.Streams {
-			if st.MaxT >= start && st.MinT < end && labels.MatchLabels(st.Labels, ms...) {
-				ords = append(ords, i)
+		for ord, st := range seg.idx.Streams {
+			if st.MaxT >= p.Start && st.MinT < p.End && labels.MatchLabels(st.Labels, p.Matchers...) {
+				sp := get(st.Labels, st.Fingerprint)
+				sp.parts = append(sp.parts, part{seg: seg, ord: ord, minT: st.MinT, maxT: st.MaxT})
 			}
 		}
-		if len(ords) == 0 {
-			continue
-		}
-		data, err := s.bucket.Get(ctx, schemas.DataKey(tenant, seg.id))
-		if err != nil {
-			return fmt.Errorf("read object %s: %w", seg.id, err)
-		}
-		s.m.objectsRead.Inc()
-		s.m.objectBytes.Add(float64(len(data)))
-		idx := seg.idx
-		err = chunk.Read(data, idx, ords, start, end, func(ord int, ts int64, line []byte, md labels.Labels) error {
-			st := &idx.Streams[ord]
-			fn(st.Labels, st.Fingerprint, ts, line, md)
-			return nil
+	}
+	filter := prefilter(p.LineFilters)
+	if s.tail != nil {
+		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, func(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) {
+			s.m.linesScanned.Inc()
+			if filter != nil && !filter(line) {
+				return
+			}
+			sp := get(ls, h)
+			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: ts, Line: line, Metadata: md})
 		})
 		if err != nil {
-			s.m.corrupt.Inc()
-			return fmt.Errorf("object %s: %w", seg.id, err)
+			return nil, err
 		}
-		if err := ctx.Err(); err != nil {
+	}
+	for _, sp := range plans {
+		sp.merge = overlapping(sp)
+	}
+	return plans, nil
+}
+
+// overlapping reports whether any two of a stream's sources share a moment.
+func overlapping(sp *streamPlan) bool {
+	type iv struct{ lo, hi int64 }
+	var ivs []iv
+	for _, pt := range sp.parts {
+		ivs = append(ivs, iv{pt.minT, pt.maxT})
+	}
+	if len(sp.tail) > 0 {
+		lo, hi := sp.tail[0].Timestamp, sp.tail[0].Timestamp
+		for _, e := range sp.tail {
+			lo, hi = min(lo, e.Timestamp), max(hi, e.Timestamp)
+		}
+		ivs = append(ivs, iv{lo, hi})
+	}
+	sort.Slice(ivs, func(i, j int) bool { return ivs[i].lo < ivs[j].lo })
+	for i := 1; i < len(ivs); i++ {
+		if ivs[i].lo <= ivs[i-1].hi {
+			return true
+		}
+	}
+	return false
+}
+
+// produce emits every planned stream: merged streams whole, the rest object by object.
+func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, out chan<- *logql.Batch) error {
+	filter := prefilter(p.LineFilters)
+	emit := func(b *logql.Batch) error {
+		select {
+		case out <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	bySeg := map[*segment][]int{}
+	var segOrder []*segment
+	for _, sp := range plans {
+		if sp.merge {
+			if err := s.emitMerged(ctx, p, sp, filter, emit); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, pt := range sp.parts {
+			if _, ok := bySeg[pt.seg]; !ok {
+				segOrder = append(segOrder, pt.seg)
+			}
+			bySeg[pt.seg] = append(bySeg[pt.seg], pt.ord)
+		}
+		if len(sp.tail) > 0 {
+			for _, b := range splitBatches(sp.labels, sp.hash, sortDedup(sp.tail)) {
+				if err := emit(b); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, seg := range segOrder {
+		bb := &batcher{emit: emit}
+		err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, filter, func(ord int, ts int64, line []byte, md labels.Labels) error {
+			st := &seg.idx.Streams[ord]
+			return bb.add(st.Labels, st.Fingerprint, ts, line, md)
+		})
+		if err != nil {
+			return err
+		}
+		if err := bb.flush(); err != nil {
 			return err
 		}
 	}
-	if s.tail == nil {
-		return nil
-	}
-	return s.tail.ReadTail(ctx, tenant, sn.after, func(m schemas.TailMessage) error {
-		req, err := schemas.DecodeBatch(m.Payload)
+	return nil
+}
+
+func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *streamPlan, filter func([]byte) bool, emit func(*logql.Batch) error) error {
+	all := slices.Clone(sp.tail)
+	for _, pt := range sp.parts {
+		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, filter, func(_ int, ts int64, line []byte, md labels.Labels) error {
+			all = append(all, logql.RawEntry{Timestamp: ts, Line: bytes.Clone(line), Metadata: md})
+			return nil
+		})
 		if err != nil {
-			s.m.corrupt.Inc()
-			s.logger.Warn("undecodable bus message in tail", "seq", m.Seq, "err", err)
+			return err
+		}
+	}
+	for _, b := range splitBatches(sp.labels, sp.hash, sortDedup(all)) {
+		if err := emit(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readObject reads the given stream ordinals of one visible object.
+func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64,
+	filter func([]byte) bool, fn func(ord int, ts int64, line []byte, md labels.Labels) error) error {
+	data, err := s.bucket.Get(ctx, schemas.DataKey(tenant, seg.id))
+	if err != nil {
+		return fmt.Errorf("read object %s: %w", seg.id, err)
+	}
+	s.m.objectsRead.Inc()
+	s.m.objectBytes.Add(float64(len(data)))
+	var lines, n int64
+	err = chunk.Read(data, seg.idx, ords, start, end, func(ord int, ts int64, line []byte, md labels.Labels) error {
+		lines++
+		n += int64(len(line))
+		if filter != nil && !filter(line) {
 			return nil
 		}
-		for _, st := range req.Streams {
-			ls, err := s.parseLabels(st.Labels)
-			if err != nil || !labels.MatchLabels(ls, ms...) {
-				continue
-			}
-			h := ls.Hash()
-			for _, e := range st.Entries {
-				ts := e.Timestamp.UnixNano()
-				if ts < start || ts >= end {
-					continue
-				}
-				var md labels.Labels
-				if len(e.StructuredMetadata) > 0 {
-					md = make(labels.Labels, len(e.StructuredMetadata))
-					for i, l := range e.StructuredMetadata {
-						md[i] = labels.Label{Name: l.Name, Value: l.Value}
-					}
-					md = labels.New(md...)
-				}
-				fn(ls, h, ts, []byte(e.Line), md)
-			}
-		}
-		return nil
+		return fn(ord, ts, line, md)
 	})
+	s.m.linesScanned.Add(float64(lines))
+	s.m.bytesScanned.Add(float64(n))
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.m.corrupt.Inc()
+		return fmt.Errorf("object %s: %w", seg.id, err)
+	}
+	return nil
+}
+
+// sortDedup orders entries by (timestamp, line) and drops exact duplicates, as Loki does.
+func sortDedup(es []logql.RawEntry) []logql.RawEntry {
+	slices.SortFunc(es, func(a, b logql.RawEntry) int {
+		if a.Timestamp != b.Timestamp {
+			if a.Timestamp < b.Timestamp {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(a.Line, b.Line)
+	})
+	return slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
+		return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
+	})
+}
+
+func splitBatches(ls labels.Labels, h uint64, es []logql.RawEntry) []*logql.Batch {
+	var out []*logql.Batch
+	for len(es) > 0 {
+		n := min(len(es), batchSize)
+		out = append(out, &logql.Batch{Labels: ls, Hash: h, Entries: es[:n:n]})
+		es = es[n:]
+	}
+	return out
+}
+
+// batcher groups consecutive rows of one stream into batches whose lines live in one arena.
+type batcher struct {
+	emit    func(*logql.Batch) error
+	labels  labels.Labels
+	hash    uint64
+	arena   []byte
+	offs    [][2]int
+	entries []logql.RawEntry
+}
+
+func (b *batcher) add(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) error {
+	if len(b.entries) > 0 && (h != b.hash || len(b.entries) == batchSize) {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	b.labels, b.hash = ls, h
+	b.offs = append(b.offs, [2]int{len(b.arena), len(b.arena) + len(line)})
+	b.arena = append(b.arena, line...)
+	b.entries = append(b.entries, logql.RawEntry{Timestamp: ts, Metadata: md})
+	return nil
+}
+
+func (b *batcher) flush() error {
+	if len(b.entries) == 0 {
+		return nil
+	}
+	for i, o := range b.offs {
+		b.entries[i].Line = b.arena[o[0]:o[1]:o[1]]
+	}
+	batch := &logql.Batch{Labels: b.labels, Hash: b.hash, Entries: b.entries}
+	b.arena, b.offs, b.entries = nil, b.offs[:0], nil
+	return b.emit(batch)
 }
 
 // prefilter turns leading |= filters (plain substrings) into a cheap scan-time check. It may
@@ -181,18 +317,36 @@ func prefilter(fs []syntax.LineFilter) func([]byte) bool {
 	}
 }
 
-type sliceIter struct {
-	batches []*logql.Batch
-	i       int
+// chanIter hands out the producer's batches.
+type chanIter struct {
+	ch     chan *logql.Batch
+	cur    *logql.Batch
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
 }
 
-func (it *sliceIter) Next() bool {
-	if it.i >= len(it.batches) {
+func (it *chanIter) Next() bool {
+	b, ok := <-it.ch
+	if !ok {
 		return false
 	}
-	it.i++
+	it.cur = b
 	return true
 }
-func (it *sliceIter) At() *logql.Batch { return it.batches[it.i-1] }
-func (it *sliceIter) Err() error       { return nil }
-func (it *sliceIter) Close() error     { it.batches = nil; return nil }
+
+func (it *chanIter) At() *logql.Batch { return it.cur }
+
+// Err is valid once Next returned false.
+func (it *chanIter) Err() error {
+	<-it.done
+	return it.err
+}
+
+func (it *chanIter) Close() error {
+	it.cancel()
+	for range it.ch {
+	}
+	<-it.done
+	return nil
+}

@@ -77,6 +77,9 @@ func (e *env) selectAll(t *testing.T, tenant string, ms ...*labels.Matcher) []st
 			out = append(out, fmt.Sprintf("%s %d %s %s", b.Labels, en.Timestamp, en.Line, en.Metadata))
 		}
 	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
 	sort.Strings(out)
 	return out
 }
@@ -187,7 +190,14 @@ func TestVisibilityRules(t *testing.T) {
 	if err := bk.Put(ctx, schemas.DataKey("t", "m1"), []byte("garbage")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SelectLogs(ctx, logql.SelectParams{Tenant: "t", End: 1 << 62}); err == nil {
+	it, err := st.SelectLogs(ctx, logql.SelectParams{Tenant: "t", End: 1 << 62})
+	if err == nil {
+		for it.Next() {
+		}
+		err = it.Err()
+		it.Close()
+	}
+	if err == nil {
 		t.Fatal("corrupt object read without error")
 	}
 }
