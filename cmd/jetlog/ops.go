@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -17,6 +18,7 @@ func (a *app) mountOps(r chi.Router) {
 	r.Handle("/metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
 	r.Get("/config", a.handleConfig)
 	r.Post("/flush", a.handleFlush)
+	r.Mount("/debug", middleware.Profiler()) // pprof, as Loki serves it
 	r.Get("/loki/api/v1/status/buildinfo", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(currentBuildInfo())
