@@ -1,0 +1,84 @@
+// Package logqltest holds an in-memory logql.Querier that keeps the storage contract of
+// logql/storage.go (matchers, time range, exact duplicates returned once), for engine tests.
+package logqltest
+
+import (
+	"bytes"
+	"context"
+	"slices"
+
+	"github.com/jetlog/jetlog/logql"
+	"github.com/jetlog/jetlog/schemas/labels"
+)
+
+// Querier stores streams per tenant in memory.
+type Querier struct {
+	tenants map[string]map[uint64]*logql.Batch
+}
+
+// New returns an empty Querier.
+func New() *Querier { return &Querier{tenants: map[string]map[uint64]*logql.Batch{}} }
+
+// Add appends entries to a tenant's stream.
+func (q *Querier) Add(tenant string, ls labels.Labels, entries ...logql.RawEntry) {
+	ss := q.tenants[tenant]
+	if ss == nil {
+		ss = map[uint64]*logql.Batch{}
+		q.tenants[tenant] = ss
+	}
+	h := ls.Hash()
+	b := ss[h]
+	if b == nil {
+		b = &logql.Batch{Labels: ls, Hash: h}
+		ss[h] = b
+	}
+	b.Entries = append(b.Entries, entries...)
+}
+
+// SelectLogs implements logql.Querier.
+func (q *Querier) SelectLogs(_ context.Context, p logql.SelectParams) (logql.BatchIterator, error) {
+	var out []*logql.Batch
+	for _, b := range q.tenants[p.Tenant] {
+		if !labels.MatchLabels(b.Labels, p.Matchers...) {
+			continue
+		}
+		var es []logql.RawEntry
+		for _, e := range b.Entries {
+			if e.Timestamp >= p.Start && e.Timestamp < p.End {
+				es = append(es, e)
+			}
+		}
+		slices.SortFunc(es, func(a, b logql.RawEntry) int {
+			if a.Timestamp != b.Timestamp {
+				if a.Timestamp < b.Timestamp {
+					return -1
+				}
+				return 1
+			}
+			return bytes.Compare(a.Line, b.Line)
+		})
+		es = slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
+			return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
+		})
+		if len(es) > 0 {
+			out = append(out, &logql.Batch{Labels: b.Labels, Hash: b.Hash, Entries: es})
+		}
+	}
+	return &iter{batches: out}, nil
+}
+
+type iter struct {
+	batches []*logql.Batch
+	cur     *logql.Batch
+}
+
+func (it *iter) Next() bool {
+	if len(it.batches) == 0 {
+		return false
+	}
+	it.cur, it.batches = it.batches[0], it.batches[1:]
+	return true
+}
+func (it *iter) At() *logql.Batch { return it.cur }
+func (it *iter) Err() error       { return nil }
+func (it *iter) Close() error     { return nil }
