@@ -123,3 +123,22 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// FuzzReadObject: any bytes given as a data object read with a valid index give rows or an
+// error, never a panic.
+func FuzzReadObject(f *testing.F) {
+	streams := []Stream{{Labels: labels.FromStrings("app", "a"), Entries: []Entry{{1, "one", labels.FromStrings("k", "v")}, {2, "two", nil}}}}
+	data, index, err := Build(streams, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	idx, err := DecodeIndex(index)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = Read(b, idx, []int{0}, 0, 10, func(int, int64, []byte, labels.Labels) error { return nil })
+	})
+}
