@@ -164,16 +164,9 @@ func (p *partition) add(m schemas.TailMessage) {
 			st = &chunk.Stream{Labels: ls}
 			streams[s.Labels] = st
 		}
-		for _, e := range s.Entries {
-			var md labels.Labels
-			if len(e.StructuredMetadata) > 0 {
-				md = make(labels.Labels, len(e.StructuredMetadata))
-				for i, l := range e.StructuredMetadata {
-					md[i] = labels.Label{Name: l.Name, Value: l.Value}
-				}
-				md = labels.New(md...)
-			}
-			st.Entries = append(st.Entries, chunk.Entry{Timestamp: e.Timestamp.UnixNano(), Line: e.Line, Metadata: md})
+		for i := range s.Entries {
+			e := &s.Entries[i]
+			st.Entries = append(st.Entries, chunk.Entry{Timestamp: e.Timestamp.UnixNano(), Line: e.Line, Metadata: schemas.EntryMetadata(e)})
 			n += int64(len(e.Line))
 			p.entries++
 		}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/grafana/loki/pkg/push"
+
+	"github.com/jetlog/jetlog/schemas/labels"
 )
 
 // Bus constants. Changing any of them changes the wire format.
@@ -171,4 +173,16 @@ type TailMessage struct {
 	Partition int
 	Tenant    string
 	Payload   []byte
+}
+
+// EntryMetadata returns a bus entry's structured metadata as sorted labels (nil when none).
+func EntryMetadata(e *push.Entry) labels.Labels {
+	if len(e.StructuredMetadata) == 0 {
+		return nil
+	}
+	md := make(labels.Labels, len(e.StructuredMetadata))
+	for i, l := range e.StructuredMetadata {
+		md[i] = labels.Label{Name: l.Name, Value: l.Value}
+	}
+	return labels.New(md...)
 }

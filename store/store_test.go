@@ -31,15 +31,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	var bc bus.Config
-	bc.RegisterFlags(flag.NewFlagSet("b", flag.PanicOnError))
-	bc.URL = testutil.StartNATS(t)
-	bc.Partitions = 4
-	b, err := bus.Connect(context.Background(), bc, testutil.Discard(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b := testutil.Bus(t, 4)
 	bk, err := filesystem.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -24,20 +24,13 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 				continue
 			}
 			h := ls.Hash()
-			for _, e := range st.Entries {
+			for i := range st.Entries {
+				e := &st.Entries[i]
 				ts := e.Timestamp.UnixNano()
 				if ts < start || ts >= end {
 					continue
 				}
-				var md labels.Labels
-				if len(e.StructuredMetadata) > 0 {
-					md = make(labels.Labels, len(e.StructuredMetadata))
-					for i, l := range e.StructuredMetadata {
-						md[i] = labels.Label{Name: l.Name, Value: l.Value}
-					}
-					md = labels.New(md...)
-				}
-				fn(ls, h, ts, []byte(e.Line), md)
+				fn(ls, h, ts, []byte(e.Line), schemas.EntryMetadata(e))
 			}
 		}
 		return nil

@@ -3,6 +3,8 @@
 package testutil
 
 import (
+	"context"
+	"flag"
 	"io"
 	"log/slog"
 	"testing"
@@ -37,4 +39,20 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("timed out after %v waiting for %s", timeout, what)
+}
+
+// Bus connects to a fresh embedded server with the default bus configuration and the given
+// partition count, closed when the test ends.
+func Bus(t testing.TB, partitions int) *bus.Bus {
+	t.Helper()
+	var cfg bus.Config
+	cfg.RegisterFlags(flag.NewFlagSet("bus", flag.PanicOnError))
+	cfg.URL = StartNATS(t)
+	cfg.Partitions = partitions
+	b, err := bus.Connect(context.Background(), cfg, Discard(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
 }
