@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/jetlog/jetlog/chunk"
 	"github.com/jetlog/jetlog/logql"
@@ -157,21 +159,54 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 			}
 		}
 	}
+	// Objects are read by a few workers at once; each emits its own batches, so batches of
+	// different objects interleave, which the iterator contract allows.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	segs := make(chan *segment)
+	errs := make(chan error, scanWorkers)
+	var wg sync.WaitGroup
+	for w := 0; w < scanWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seg := range segs {
+				bb := &batcher{emit: emit}
+				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, filter, func(ord int, ts int64, line []byte, md labels.Labels) error {
+					st := &seg.idx.Streams[ord]
+					return bb.add(st.Labels, st.Fingerprint, ts, line, md)
+				})
+				if err == nil {
+					err = bb.flush()
+				}
+				if err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+feed:
 	for _, seg := range segOrder {
-		bb := &batcher{emit: emit}
-		err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, filter, func(ord int, ts int64, line []byte, md labels.Labels) error {
-			st := &seg.idx.Streams[ord]
-			return bb.add(st.Labels, st.Fingerprint, ts, line, md)
-		})
-		if err != nil {
-			return err
-		}
-		if err := bb.flush(); err != nil {
-			return err
+		select {
+		case segs <- seg:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	return nil
+	close(segs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
 }
+
+// scanWorkers is how many objects one query reads at once.
+var scanWorkers = max(2, runtime.GOMAXPROCS(0))
 
 func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *streamPlan, filter func([]byte) bool, emit func(*logql.Batch) error) error {
 	all := slices.Clone(sp.tail)
