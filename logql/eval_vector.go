@@ -11,6 +11,14 @@ import (
 )
 
 func (ev *evaluator) vectorAgg(ctx context.Context, va *syntax.VectorAggregationExpr) (*value, error) {
+	if ra, ok := pushableSum(va); ok {
+		// sum by (x) of an additive range aggregation equals the range aggregation over the
+		// samples pooled by x: the extractor then keeps only x (and what filters need)
+		// instead of one series per distinct full label set.
+		pushed := *ra
+		pushed.Grouping = va.Grouping
+		return ev.rangeAgg(ctx, &pushed)
+	}
 	in, err := ev.eval(ctx, va.Left)
 	if err != nil {
 		return nil, err
@@ -171,4 +179,21 @@ func (ev *evaluator) labelReplace(ctx context.Context, x *syntax.LabelReplaceExp
 		out.series = append(out.series, &ns)
 	}
 	return out, nil
+}
+
+// pushableSum reports whether va is sum by (...) directly over an additive range aggregation
+// that has no grouping of its own.
+func pushableSum(va *syntax.VectorAggregationExpr) (*syntax.RangeAggregationExpr, bool) {
+	if va.Op != syntax.OpSum || va.Grouping == nil || va.Grouping.Without {
+		return nil, false
+	}
+	ra, ok := va.Left.(*syntax.RangeAggregationExpr)
+	if !ok || ra.Grouping != nil {
+		return nil, false
+	}
+	switch ra.Op {
+	case syntax.OpCountOverTime, syntax.OpRate, syntax.OpBytesOverTime, syntax.OpBytesRate, syntax.OpSumOverTime:
+		return ra, true
+	}
+	return nil, false
 }
