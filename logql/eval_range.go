@@ -177,13 +177,7 @@ func accs2samples[A any](m map[string]A, f func(A) []sample) [][]sample {
 // absent is 1 at every step whose window holds no sample at all, labelled with the selector's
 // equality matchers, as Prometheus' absent_over_time.
 func (ev *evaluator) absent(lr *syntax.LogRangeExpr, all [][]sample) *value {
-	var ls labels.Labels
-	for _, m := range lr.Left.Matchers {
-		if m.Type == labels.MatchEqual {
-			ls = append(ls, labels.Label{Name: m.Name, Value: m.Value})
-		}
-	}
-	s := ev.newSeries(labels.New(ls...))
+	s := ev.newSeries(absentLabels(lr.Left.Matchers))
 	rng, off := int64(lr.Interval), int64(lr.Offset)
 	for i, t := range ev.steps {
 		found := false
@@ -315,4 +309,26 @@ func counterRate(w []sample, from, to int64) float64 {
 		return 0
 	}
 	return delta * (ext / sampled) / (end - start)
+}
+
+// absentLabels are the labels of absent_over_time's series: one per label name matched
+// only once and by equality. A name that another matcher also constrains ({app="a",
+// app!="b"}) gets no label, as in Loki, since no single value is implied.
+func absentLabels(ms []*labels.Matcher) labels.Labels {
+	eq := map[string]string{}
+	ambiguous := map[string]bool{}
+	for _, m := range ms {
+		if _, seen := eq[m.Name]; m.Type == labels.MatchEqual && !seen {
+			eq[m.Name] = m.Value
+			continue
+		}
+		ambiguous[m.Name] = true
+	}
+	var ls []labels.Label
+	for n, v := range eq {
+		if !ambiguous[n] {
+			ls = append(ls, labels.Label{Name: n, Value: v})
+		}
+	}
+	return labels.New(ls...)
 }
