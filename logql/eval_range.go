@@ -63,7 +63,12 @@ type sample struct {
 	v  float64
 }
 
-func sampleMode(op string) log.SampleMode {
+// sampleMode says what each entry contributes: with an unwrap the label's value, for every
+// operation (rate and absent_over_time accept one too), else a count or the line's bytes.
+func sampleMode(op string, unwrap *syntax.Unwrap) log.SampleMode {
+	if unwrap != nil {
+		return log.UnwrapSamples
+	}
 	switch op {
 	case syntax.OpCountOverTime, syntax.OpRate, syntax.OpAbsentOverTime:
 		return log.CountSamples
@@ -86,7 +91,7 @@ func group(ls labels.Labels, g *syntax.Grouping) labels.Labels {
 // rangeAgg reads every sample the steps need once, then slides each step's window over them.
 func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationExpr) (*value, error) {
 	lr := ra.Left
-	mode := sampleMode(ra.Op)
+	mode := sampleMode(ra.Op, lr.Unwrap)
 	var ext log.SampleExtractor
 	var err error
 	if ra.Grouping != nil && !ra.Grouping.Without && mode != log.UnwrapSamples {
