@@ -299,6 +299,11 @@ func counterRate(w []sample, from, to int64) float64 {
 	sampled := last - first
 	avg := sampled / float64(len(w)-1)
 	toStart, toEnd := first-start, end-last
+	if delta > 0 && w[0].v >= 0 {
+		// A counter is never negative: extrapolate backwards no further than where the
+		// slope reaches zero (Prometheus and Loki both cap it so).
+		toStart = math.Min(toStart, sampled*(w[0].v/delta))
+	}
 	ext := sampled
 	if toStart < avg*1.1 {
 		ext += toStart
