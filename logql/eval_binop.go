@@ -84,6 +84,9 @@ func arith(op string, a, b float64, returnBool bool) (float64, bool) {
 	case syntax.OpMul:
 		return a * b, true
 	case syntax.OpDiv:
+		if b == 0 {
+			return math.NaN(), true // Loki's answer, where Prometheus gives ±Inf
+		}
 		return a / b, true
 	case syntax.OpMod:
 		return math.Mod(a, b), true
