@@ -36,7 +36,7 @@ func (ev *evaluator) binOp(ctx context.Context, b *syntax.BinOpExpr) (*value, er
 		}
 		out := &value{}
 		for _, s := range vec.series {
-			o := ev.newSeries(resultLabels(s.labels, b))
+			o := ev.newSeries(s.labels) // Loki ignores matching against a literal
 			for i := range ev.steps {
 				if !s.has[i] {
 					continue
@@ -128,44 +128,74 @@ func signature(ls labels.Labels, m *syntax.VectorMatching) string {
 	return ls.Without(m.Labels...).String()
 }
 
-func resultLabels(ls labels.Labels, b *syntax.BinOpExpr) labels.Labels {
-	if isComparison(b.Op) && !b.Opts.ReturnBool {
+// resultLabels are the labels of a vector-vector result, as Loki's resultMetric makes them
+// (comparisons included): the "many" side's labels, reduced to the on() labels or without
+// the ignoring() ones for one-to-one matching, with group_x(labels) copied from the "one"
+// side (removed where that side lacks them).
+func resultLabels(many, one labels.Labels, m *syntax.VectorMatching) labels.Labels {
+	if m == nil {
+		return many
+	}
+	ls := many
+	if m.Card == syntax.OneToOne {
+		if m.On {
+			ls = ls.Only(m.Labels...)
+		} else {
+			ls = ls.Without(m.Labels...)
+		}
+	}
+	if len(m.Include) == 0 {
 		return ls
 	}
-	if m := b.Opts.Matching; m != nil && m.Card == syntax.OneToOne {
-		if m.On {
-			return ls.Only(m.Labels...)
-		}
-		return ls.Without(m.Labels...)
-	}
-	return ls
+	ls = ls.Without(m.Include...)
+	return labels.Merge(ls, one.Only(m.Include...))
 }
 
+// vectorMatch pairs the samples of two vectors step by step, with Loki's errors when a
+// signature is not unique where it must be.
 func (ev *evaluator) vectorMatch(b *syntax.BinOpExpr, l, r *value) (*value, error) {
 	m := b.Opts.Matching
+	grouped := m != nil && m.Card != syntax.OneToOne
 	one, many, swapped := r, l, false // one side is indexed by signature
 	if m != nil && m.Card == syntax.OneToMany {
 		one, many, swapped = l, r, true
 	}
-	idx := map[string]*series{}
-	for _, s := range one.series {
-		idx[signature(s.labels, m)] = s
-	}
+	oneSigs, manySigs := signatures(one.series, m), signatures(many.series, m)
 	out := &value{}
-	for _, s := range many.series {
-		o := idx[signature(s.labels, m)]
-		if o == nil {
-			continue
-		}
-		ls := resultLabels(s.labels, b)
-		if m != nil && m.Card != syntax.OneToOne && len(m.Include) > 0 {
-			ls = labels.Merge(ls, o.labels.Only(m.Include...))
-		}
-		res := ev.newSeries(ls)
-		for i := range ev.steps {
-			if !s.has[i] || !o.has[i] {
+	byLabels := map[string]*series{}
+	for i := range ev.steps {
+		idx := map[string]*series{}
+		for j, s := range one.series {
+			if !s.has[i] {
 				continue
 			}
+			if idx[oneSigs[j]] != nil {
+				side := "right"
+				if swapped {
+					side = "left"
+				}
+				return nil, NewUserError("found duplicate series on the " + side + " hand-side;many-to-many matching not allowed: matching labels must be unique on one side")
+			}
+			idx[oneSigs[j]] = s
+		}
+		matched := map[string]bool{}
+		for j, s := range many.series {
+			o := idx[manySigs[j]]
+			if !s.has[i] || o == nil {
+				continue
+			}
+			ls := resultLabels(s.labels, o.labels, m)
+			key, k := manySigs[j], ls.String()
+			if grouped {
+				key += k
+			}
+			if matched[key] {
+				if grouped {
+					return nil, NewUserError("multiple matches for labels: grouping labels must ensure unique matches")
+				}
+				return nil, NewUserError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
+			}
+			matched[key] = true
 			a, c := s.vals[i], o.vals[i]
 			if swapped {
 				a, c = c, a
@@ -174,11 +204,24 @@ func (ev *evaluator) vectorMatch(b *syntax.BinOpExpr, l, r *value) (*value, erro
 			if !keep {
 				continue
 			}
+			res := byLabels[k]
+			if res == nil {
+				res = ev.newSeries(ls)
+				byLabels[k] = res
+				out.series = append(out.series, res)
+			}
 			res.vals[i], res.has[i] = v, true
 		}
-		out.series = append(out.series, res)
 	}
 	return out, nil
+}
+
+func signatures(ss []*series, m *syntax.VectorMatching) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = signature(s.labels, m)
+	}
+	return out
 }
 
 func (ev *evaluator) setOp(b *syntax.BinOpExpr, l, r *value) *value {
