@@ -139,16 +139,26 @@ func (ev *evaluator) result(v *value) (Result, error) {
 	}
 	sort.SliceStable(series, func(i, j int) bool { return labels.Compare(series[i].labels, series[j].labels) < 0 })
 	m := Matrix{}
-	for _, s := range series {
-		out := Series{Metric: s.labels}
+	for k := 0; k < len(series); {
+		// Series with equal labels are one series of the matrix, as Loki joins step
+		// vectors by labels: `x or vector(0)` fills x's gaps within one series.
+		n := k + 1
+		for n < len(series) && labels.Compare(series[n].labels, series[k].labels) == 0 {
+			n++
+		}
+		out := Series{Metric: series[k].labels}
 		for i, t := range ev.steps {
-			if s.has[i] {
-				out.Points = append(out.Points, Point{T: t / 1e6, V: s.vals[i]})
+			for _, s := range series[k:n] {
+				if s.has[i] {
+					out.Points = append(out.Points, Point{T: t / 1e6, V: s.vals[i]})
+					break
+				}
 			}
 		}
 		if len(out.Points) > 0 {
 			m = append(m, out)
 		}
+		k = n
 	}
 	return Result{Type: ResultMatrix, Value: m}, nil
 }
