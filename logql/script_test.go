@@ -23,6 +23,10 @@ import (
 //	  <secs> "<line>" [{metadata}]
 //	eval logs <start> <end> <limit> <forward|backward> <query>
 //	  {labels} <secs> "<line>"         every entry, streams by labels, entries by direction
+//	eval categorized <start> <end> <limit> <forward|backward> <query>
+//	  {stream} <secs> "<line>" {metadata} {parsed}
+//	                                   as logs, with X-Loki-Response-Encoding-Flags:
+//	                                   categorize-labels (labels split by origin)
 //	eval range <start> <end> <step> <query>
 //	  {labels} <t>=<v> ...              every series with its points
 //	eval instant <at> <query>
@@ -142,7 +146,8 @@ func evalCommand(t *testing.T, eng *logql.Engine, c command, f []string) {
 	p := logql.Params{Tenant: "t"}
 	var kind string
 	switch kind = f[1]; kind {
-	case "logs":
+	case "logs", "categorized":
+		p.CategorizeLabels = kind == "categorized"
 		p.Start, p.End = secs(t, f[2]), secs(t, f[3])
 		p.Limit, _ = strconv.Atoi(f[4])
 		if f[5] == "forward" {
@@ -173,20 +178,24 @@ func evalCommand(t *testing.T, eng *logql.Engine, c command, f []string) {
 	if err != nil {
 		t.Fatalf("line %d: %s: %v", c.line, p.Query, err)
 	}
-	got := render(res)
+	got := render(res, p.CategorizeLabels)
 	if strings.Join(got, "\n") != strings.Join(c.body, "\n") {
 		t.Fatalf("line %d: %s\ngot:\n  %s\nwant:\n  %s", c.line, p.Query, strings.Join(got, "\n  "), strings.Join(c.body, "\n  "))
 	}
 }
 
-func render(res logql.Result) []string {
+func render(res logql.Result, categorized bool) []string {
 	var out []string
 	num := func(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 	switch v := res.Value.(type) {
 	case logql.Streams:
 		for _, s := range v {
 			for _, e := range s.Entries {
-				out = append(out, fmt.Sprintf("%s %s %q", s.Labels, relSecs(e.Timestamp), e.Line))
+				l := fmt.Sprintf("%s %s %q", s.Labels, relSecs(e.Timestamp), e.Line)
+				if categorized {
+					l += fmt.Sprintf(" %s %s", e.StructuredMetadata, e.Parsed)
+				}
+				out = append(out, l)
 			}
 		}
 	case logql.Matrix:
