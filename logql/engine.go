@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -120,8 +121,8 @@ func (ev *evaluator) result(v *value) (Result, error) {
 		return Result{}, NewUserError(fmt.Sprintf("maximum of series (%d) reached for a single query", ev.e.cfg.MaxSeries))
 	}
 	for _, s := range v.series {
-		if e := s.labels.Get("__error__"); e != "" {
-			return Result{}, NewUserError(fmt.Sprintf("pipeline error: '%s' for series: '%s'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"%s\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n", e, s.labels, e))
+		if err := pipelineError(s); err != nil {
+			return Result{}, err
 		}
 	}
 	series := append([]*series(nil), v.series...)
@@ -161,4 +162,14 @@ func (ev *evaluator) result(v *value) (Result, error) {
 		k = n
 	}
 	return Result{Type: ResultMatrix, Value: m}, nil
+}
+
+// pipelineError is Loki's error for a series that carries __error__ at some step: errors
+// are not allowed in metrics unless a label filter or drop removed them.
+func pipelineError(s *series) error {
+	e := s.labels.Get("__error__")
+	if e == "" || !slices.Contains(s.has, true) {
+		return nil
+	}
+	return NewUserError(fmt.Sprintf("pipeline error: '%s' for series: '%s'.\nUse a label filter to intentionally skip this error. (e.g | __error__!=\"%s\").\nTo skip all potential errors you can match empty errors.(e.g __error__=\"\")\nThe label filter can also be specified after unwrap. (e.g | unwrap latency | __error__=\"\" )\n", e, s.labels, e))
 }

@@ -130,7 +130,12 @@ func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationEx
 			if !ok {
 				continue
 			}
-			ls := group(lbs.All, ra.Grouping)
+			ls := lbs.All
+			if !ls.Has(log.ErrorLabel) {
+				// As in Loki, an entry with an error keeps all its labels, so that the
+				// error is reported even when grouping would drop __error__.
+				ls = group(ls, ra.Grouping)
+			}
 			k := ls.String()
 			a := accs[k]
 			if a == nil {
@@ -165,6 +170,9 @@ func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationEx
 			if hi > lo {
 				s.vals[i], s.has[i] = aggregateWindow(ra, a.samples[lo:hi], rng, from, to)
 			}
+		}
+		if err := pipelineError(s); err != nil {
+			return nil, err
 		}
 		out.series = append(out.series, s)
 	}
