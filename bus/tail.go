@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/jetlog/jetlog/schemas"
 )
 
@@ -39,65 +37,71 @@ func (b *Bus) ReadTail(ctx context.Context, tenant string, after func(partition 
 
 // read delivers the messages on filter with sequences in [start, last] in order.
 func (b *Bus) read(ctx context.Context, filter string, start, last uint64, fn func(schemas.TailMessage) error) error {
-	cons, err := b.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{filter},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    start,
-		// A safety net only: the consumer is deleted as soon as the read ends.
-		InactiveThreshold: 5 * time.Second,
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("tail consumer: %w", err))
-	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if name := cons.CachedInfo().Name; name != "" {
-			_ = b.stream.DeleteConsumer(dctx, name)
-		}
-	}()
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return unavailable(fmt.Errorf("tail consumer info: %w", err))
-	}
-	if info.NumPending == 0 {
-		return nil
-	}
-	for {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
+	for start <= last {
+		r, err := b.openReader(ctx, filter, start, 10*time.Second)
 		if err != nil {
-			return unavailable(fmt.Errorf("tail fetch: %w", err))
+			return fmt.Errorf("tail: %w", err)
 		}
-		n := 0
-		for msg := range batch.Messages() {
-			n++
-			meta, err := msg.Metadata()
-			if err != nil {
-				return err
-			}
-			seq := meta.Sequence.Stream
-			if seq > last {
+		start, err = readUpTo(ctx, r, start, last, fn)
+		r.close()
+		if err == nil || !isUnavailable(err) || ctx.Err() != nil {
+			return err
+		}
+		// A delivery gap or a lost response: read on from the first message not delivered.
+		b.logger.Debug("tail read interrupted, resuming", "filter", filter, "at", start, "err", err)
+	}
+	return nil
+}
+
+// readUpTo reads r, opened at start, until the message with sequence last (or the end of the
+// filter's messages) and returns the sequence to resume at after an error.
+func readUpTo(ctx context.Context, r *seqReader, start, last uint64, fn func(schemas.TailMessage) error) (next uint64, err error) {
+	next = start
+	for next <= last {
+		if err := ctx.Err(); err != nil {
+			return next, err
+		}
+		stop := false
+		pending, n, err := r.fetch(256, 0, func(m schemas.TailMessage, _ string) error {
+			if m.Seq > last || stop {
+				stop = true
 				return nil
 			}
-			tenant, partition, err := schemas.ParseSubject(msg.Subject())
-			if err != nil {
-				continue // not a log subject: ignore
-			}
-			if err := fn(schemas.TailMessage{Seq: seq, Partition: partition, Tenant: tenant, Payload: msg.Data()}); err != nil {
-				return err
-			}
-			if seq == last || meta.NumPending == 0 {
-				return nil
-			}
+			next = m.Seq + 1
+			return fn(m)
+		})
+		if err != nil {
+			return next, err
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return unavailable(fmt.Errorf("tail fetch: %w", err))
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if stop || (n > 0 && pending == 0) {
+			break
 		}
 		if n == 0 {
-			return nil // nothing more within the wait: caught up
+			// Nothing delivered now: either nothing is left on the filter, or the server
+			// has not loaded it yet.
+			left, err := r.pending(ctx)
+			if err != nil {
+				return next, err
+			}
+			if left == 0 {
+				break
+			}
+			sleepCtx(ctx, 5*time.Millisecond)
 		}
 	}
+	return last + 1, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+func isUnavailable(err error) bool {
+	var u *UnavailableError
+	return errors.As(err, &u)
 }
