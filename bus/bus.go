@@ -22,6 +22,8 @@ type Bus struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
 	m      *metrics
+
+	checkpoints *Checkpoints
 }
 
 // Connect dials NATS and creates or updates the log stream.
@@ -50,12 +52,41 @@ func Connect(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheu
 		nc.Close()
 		return nil, err
 	}
+	if cfg.Replicas == 0 {
+		if err := waitConnected(ctx, nc, 30*time.Second); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		// Auto: a server that is part of a cluster gets JetStream's replicated quorum.
+		cfg.Replicas = 1
+		if nc.ConnectedClusterName() != "" {
+			cfg.Replicas = 3
+		}
+	}
 	b := &Bus{cfg: cfg, logger: logger, nc: nc, js: js, m: newMetrics(reg)}
 	if err := b.ensureStream(ctx); err != nil {
 		nc.Close()
 		return nil, err
 	}
+	if err := b.ensureCheckpoints(ctx); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	logger.Info("bus ready", "stream", cfg.Stream, "replicas", cfg.Replicas, "partitions", cfg.Partitions)
 	return b, nil
+}
+
+// waitConnected waits for the first connection (Connect returns early with
+// RetryOnFailedConnect).
+func waitConnected(ctx context.Context, nc *nats.Conn, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for !nc.IsConnected() {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("connect: no NATS server reachable within %v", d)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
 }
 
 func (b *Bus) ensureStream(ctx context.Context) error {
@@ -87,6 +118,9 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// Replicas is the replica count of the stream and buckets (resolved when configured as 0).
+func (b *Bus) Replicas() int { return b.cfg.Replicas }
 
 // Partitions is the configured partition count.
 func (b *Bus) Partitions() int { return b.cfg.Partitions }

@@ -48,7 +48,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.StringVar(&c.TLSKey, "nats.tls-key", "", "Client key for TLS to NATS.")
 	f.StringVar(&c.Stream, "bus.stream", "LOGS", "JetStream stream holding the log subjects.")
 	f.IntVar(&c.Partitions, "bus.partitions", 16, "Partitions per tenant; a stream always lands in one. Must be the same on every process.")
-	f.IntVar(&c.Replicas, "bus.replicas", 1, "Stream replicas: 1 on the embedded server, 3 on a cluster (replaces Loki's replication factor).")
+	f.IntVar(&c.Replicas, "bus.replicas", 0, "Replicas of the log stream and the progress buckets (replaces Loki's replication factor); 0: 3 when the NATS server is part of a cluster, else 1.")
 	f.DurationVar(&c.MaxAge, "bus.max-age", 24*time.Hour, "How long the bus keeps messages (chunkers must flush well within it).")
 	f.Int64Var(&c.MaxBytes, "bus.max-bytes", -1, "Maximum bytes the stream keeps (-1: unlimited).")
 	f.DurationVar(&c.DuplicateWindow, "bus.duplicate-window", 2*time.Minute, "Window in which a retried push (same Nats-Msg-Id) is stored once.")
@@ -65,8 +65,8 @@ func (c *Config) Validate() error {
 	if c.Partitions < 1 || c.Partitions > 1024 {
 		errs = append(errs, fmt.Errorf("-bus.partitions must be in [1, 1024], got %d", c.Partitions))
 	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("-bus.replicas must be in [1, 5], got %d", c.Replicas))
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("-bus.replicas must be in [0, 5], got %d", c.Replicas))
 	}
 	if c.MaxAge <= 0 {
 		errs = append(errs, errors.New("-bus.max-age must be positive"))

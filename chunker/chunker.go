@@ -2,9 +2,12 @@ package chunker
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,21 +26,30 @@ type Deps struct {
 	Registerer prometheus.Registerer
 }
 
-// Chunker owns every partition of the bus (one process; leases for several are future work).
+// Chunker flushes the partitions this instance owns (see the package comment).
 type Chunker struct {
 	cfg    Config
 	d      Deps
 	m      *metrics
-	parts  []*partition
-	total  atomic.Int64 // raw bytes buffered by all partitions
+	total  atomic.Int64 // raw bytes buffered by all owned partitions
 	failed atomic.Pointer[error]
+
+	leases *bus.Leases
+
+	mu      sync.Mutex
+	owned   map[int]*owned // partitions running now; guarded by mu
+	closing bool           // Close began: take no more partitions; guarded by mu
+
+	stopManage chan struct{} // closed by Close: the ownership loop ends
 
 	ctx       context.Context // the partitions' lifetime: ends in Close, not with Run's ctx
 	cancel    context.CancelFunc
 	startOnce sync.Once
+	startErr  error
 	closeOnce sync.Once
 	closeErr  error
-	wg        sync.WaitGroup
+	manageWG  sync.WaitGroup
+	partsWG   sync.WaitGroup
 }
 
 // New builds a chunker; Run starts it.
@@ -51,58 +63,81 @@ func New(cfg Config, d Deps) (*Chunker, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}
-	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer)}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	for p := 0; p < d.Bus.Partitions(); p++ {
-		c.parts = append(c.parts, newPartition(c, p))
+	if cfg.InstanceID == "" {
+		host, _ := os.Hostname()
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		cfg.InstanceID = host + "-" + hex.EncodeToString(b[:])
 	}
+	cfg.InstanceID = bus.InstanceKey(cfg.InstanceID)
+	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, stopManage: make(chan struct{})}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
 
-// Run starts consuming every partition and returns when ctx ends. Consumption and the final
-// flush continue until Close, so a shutdown can drain in order (see cmd/jetlog).
+// InstanceID is this instance's name in the lease bucket.
+func (c *Chunker) InstanceID() string { return c.cfg.InstanceID }
+
+// Run takes partitions and returns when ctx ends. Consumption and the final flush continue
+// until Close, so a shutdown can drain in order (see cmd/jetlog).
 func (c *Chunker) Run(ctx context.Context) error {
-	c.start()
+	if err := c.start(); err != nil {
+		return err
+	}
 	<-ctx.Done()
 	return nil
 }
 
-func (c *Chunker) start() {
+// start opens the lease bucket, takes a first share of partitions and starts the ownership
+// loop. It runs once; Flush and Run both call it.
+func (c *Chunker) start() error {
 	c.startOnce.Do(func() {
-		for _, p := range c.parts {
-			c.wg.Add(1)
-			go func() {
-				defer c.wg.Done()
-				p.run(c.ctx)
-			}()
+		c.leases, c.startErr = c.d.Bus.Leases(c.ctx, c.cfg.LeaseTTL)
+		if c.startErr != nil {
+			return
 		}
+		c.round(c.ctx)
+		c.manageWG.Add(1)
+		go func() {
+			defer c.manageWG.Done()
+			c.manage(c.ctx)
+		}()
 	})
+	return c.startErr
 }
 
-// Flush commits everything published to the bus before the call. It returns once all of it is
-// durable in the object store (or ctx ends).
+// Flush commits everything published to the bus before the call on the partitions this
+// instance owns. It returns once all of it is durable in the object store (or ctx ends).
 func (c *Chunker) Flush(ctx context.Context) error {
-	c.start()
+	if err := c.start(); err != nil {
+		return err
+	}
 	last, err := c.d.Bus.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
-	reqs := make([]*flushReq, len(c.parts))
-	for i, p := range c.parts {
+	c.mu.Lock()
+	parts := make([]*owned, 0, len(c.owned))
+	for _, o := range c.owned {
+		parts = append(parts, o)
+	}
+	c.mu.Unlock()
+	reqs := make([]*flushReq, len(parts))
+	for i, o := range parts {
 		reqs[i] = &flushReq{upTo: last, done: make(chan error, 1)}
 		select {
-		case p.reqs <- reqs[i]:
+		case o.p.reqs <- reqs[i]:
+		case <-o.done:
+			reqs[i].done <- fmt.Errorf("partition %d: released during the flush", o.p.id)
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-c.ctx.Done():
-			return errors.New("chunker closed")
 		}
 	}
 	for i, r := range reqs {
 		select {
 		case err := <-r.done:
 			if err != nil {
-				return fmt.Errorf("partition %d: %w", i, err)
+				return fmt.Errorf("partition %d: %w", parts[i].p.id, err)
 			}
 		case <-ctx.Done():
 			return ctx.Err()
@@ -111,14 +146,21 @@ func (c *Chunker) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes everything on the bus and stops. Safe to call more than once.
+// Close flushes everything on the bus that this instance owns, releases its leases and
+// stops. Safe to call more than once.
 func (c *Chunker) Close() error {
 	c.closeOnce.Do(func() {
+		if c.start() != nil {
+			c.cancel()
+			return
+		}
+		c.stopManaging()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
 		c.closeErr = c.Flush(ctx)
-		cancel()
+		c.releaseAll(ctx)
 		c.cancel()
-		c.wg.Wait()
+		c.partsWG.Wait()
 	})
 	return c.closeErr
 }
@@ -133,11 +175,13 @@ func (c *Chunker) Ready() error {
 
 func (c *Chunker) setFailed(err error) { c.failed.Store(&err) }
 
-// largest reports whether p buffers at least as much as every other partition.
+// largest reports whether p buffers at least as much as every other owned partition.
 func (c *Chunker) largest(p *partition) bool {
 	mine := p.bytes.Load()
-	for _, o := range c.parts {
-		if o.bytes.Load() > mine {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, o := range c.owned {
+		if o.p.bytes.Load() > mine {
 			return false
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/chunk"
@@ -23,21 +24,28 @@ import (
 )
 
 type env struct {
+	url    string // the NATS server
 	bus    *bus.Bus
 	bucket objstore.Bucket
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	b := testutil.Bus(t, 4)
+	url := testutil.StartNATS(t)
 	bk, err := filesystem.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{bus: b, bucket: bk}
+	return &env{url: url, bus: testutil.BusAt(t, url, 4), bucket: bk}
 }
 
 func (e *env) chunker(t *testing.T, mutate func(*chunker.Config)) *chunker.Chunker {
+	t.Helper()
+	return e.chunkerOn(t, e.bus, mutate)
+}
+
+// chunkerOn starts a chunker on its own bus connection b (another process, in effect).
+func (e *env) chunkerOn(t *testing.T, b *bus.Bus, mutate func(*chunker.Config)) *chunker.Chunker {
 	t.Helper()
 	var cfg chunker.Config
 	cfg.RegisterFlags(flag.NewFlagSet("c", flag.PanicOnError))
@@ -45,7 +53,7 @@ func (e *env) chunker(t *testing.T, mutate func(*chunker.Config)) *chunker.Chunk
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	c, err := chunker.New(cfg, chunker.Deps{Bus: e.bus, Bucket: e.bucket, Logger: testutil.Discard()})
+	c, err := chunker.New(cfg, chunker.Deps{Bus: b, Bucket: e.bucket, Logger: testutil.Discard(), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +89,15 @@ func (e *env) publish(t *testing.T, tenant string, streams []string, n int, base
 	return want
 }
 
-// stored decodes every committed data object of the tenants into "tenant|labels|line" rows.
+// stored decodes every committed data object of the tenants into "tenant|labels|line" rows:
+// those whose sources the checkpoints cover, as a querier sees them.
 func (e *env) stored(t *testing.T, tenants ...string) []string {
 	t.Helper()
 	ctx := context.Background()
+	cps, err := e.bus.Checkpoints().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []string
 	for _, tenant := range tenants {
 		err := e.bucket.List(ctx, schemas.IndexPrefix(tenant), func(key string, _ int64) error {
@@ -96,6 +109,11 @@ func (e *env) stored(t *testing.T, tenants ...string) []string {
 			idx, err := chunk.DecodeIndex(ib)
 			if err != nil {
 				return err
+			}
+			for _, src := range idx.Sources {
+				if !cps[src.Partition].Covers(src) {
+					return nil
+				}
 			}
 			data, err := e.bucket.Get(ctx, schemas.DataKey(tenant, id))
 			if err != nil {
@@ -153,14 +171,14 @@ func TestRestartRollsBackUncommittedFlush(t *testing.T) {
 	// Simulate a crash after objects were written but before the checkpoint: an intent beyond
 	// the (missing) checkpoint, and a bogus object it names.
 	p := schemas.Partition("t1", `{app="a"}`, e.bus.Partitions())
-	bogusID := schemas.FlushID(p, 1, 99)
+	bogusID := schemas.FlushID(p, 1, 1, 99)
 	bogus := []string{schemas.DataKey("t1", bogusID), schemas.IndexKey("t1", bogusID)}
 	for _, k := range bogus {
 		if err := e.bucket.Put(ctx, k, []byte("half-written")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	in, _ := json.Marshal(schemas.Intent{Partition: p, From: 1, To: 99, Keys: bogus})
+	in, _ := json.Marshal(schemas.Intent{Partition: p, Epoch: 1, From: 1, To: 99, Keys: bogus})
 	if err := e.bucket.Put(ctx, schemas.IntentKey(p), in); err != nil {
 		t.Fatal(err)
 	}

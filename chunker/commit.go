@@ -3,44 +3,81 @@ package chunker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/chunk"
 	"github.com/jetlog/jetlog/objstore"
 	"github.com/jetlog/jetlog/schemas"
 )
 
-// recover reads the partition's checkpoint and removes the objects of a flush that never
-// committed (its intent lies beyond the checkpoint). Reading restarts at checkpoint+1.
+// recover opens a new epoch in the partition's checkpoint (from then on an earlier owner can
+// no longer commit) and removes the objects of a flush that never committed. Reading restarts
+// at checkpoint+1.
 func (p *partition) recover(ctx context.Context) error {
-	b := p.c.d.Bucket
-	var cp schemas.Checkpoint
-	if err := getJSON(ctx, b, schemas.CheckpointKey(p.id), &cp); err != nil && !objstore.IsNotFound(err) {
+	cps := p.c.d.Bus.Checkpoints()
+	cp, rev, err := cps.Get(ctx, p.id)
+	if err != nil {
 		return err
 	}
+	next := cp.NextEpoch()
+	nrev, err := cps.Set(ctx, next, rev)
+	if err != nil {
+		return err // a conflict: another owner moved it meanwhile; read it again
+	}
+	p.cp, p.cpRev = next, nrev
+	b := p.c.d.Bucket
 	var in schemas.Intent
-	err := getJSON(ctx, b, schemas.IntentKey(p.id), &in)
+	err = getJSON(ctx, b, schemas.IntentKey(p.id), &in)
 	switch {
 	case objstore.IsNotFound(err):
 	case err != nil:
 		return err
 	default:
-		if in.To > cp.Seq {
+		if !next.Covers(in.Range()) {
 			for _, k := range in.Keys {
 				if err := b.Delete(ctx, k); err != nil {
 					return fmt.Errorf("roll back %s: %w", k, err)
 				}
 			}
 			p.c.m.rolledBack.Inc()
-			p.c.d.Logger.Info("rolled back uncommitted flush", "partition", p.id, "from", in.From, "to", in.To)
+			p.c.d.Logger.Info("rolled back uncommitted flush", "partition", p.id, "epoch", in.Epoch, "from", in.From, "to", in.To)
 		}
 		if err := b.Delete(ctx, schemas.IntentKey(p.id)); err != nil {
 			return err
 		}
 	}
-	p.committed, p.lastSeq = cp.Seq, cp.Seq
+	p.lastSeq = next.Seq
+	p.c.d.Logger.Info("partition recovered", "partition", p.id, "epoch", next.Epoch(), "checkpoint", next.Seq)
+	return nil
+}
+
+// commit moves the checkpoint to to. A lost compare-and-set whose value is ours anyway (the
+// reply to an earlier attempt was lost) is a success; any other means a newer owner.
+func (p *partition) commit(ctx context.Context, to uint64) error {
+	cps := p.c.d.Bus.Checkpoints()
+	next := p.cp.Advance(to)
+	rev, err := cps.Set(ctx, next, p.cpRev)
+	if errors.Is(err, bus.ErrConflict) {
+		cur, crev, gerr := cps.Get(ctx, p.id)
+		if gerr != nil {
+			return gerr
+		}
+		if cur.Epoch() != next.Epoch() {
+			return errFenced
+		}
+		if cur.Seq != to {
+			return fmt.Errorf("checkpoint %d moved to %d in our own epoch: %w", p.id, cur.Seq, errFenced)
+		}
+		rev, err = crev, nil
+	}
+	if err != nil {
+		return err
+	}
+	p.cp, p.cpRev = next, rev
 	return nil
 }
 
@@ -49,8 +86,9 @@ func (p *partition) recover(ctx context.Context) error {
 func (p *partition) flush(ctx context.Context) error {
 	start := time.Now()
 	from, to := p.from, p.lastSeq
-	id := schemas.FlushID(p.id, from, to)
-	sources := []schemas.SeqRange{{Partition: p.id, From: from, To: to}}
+	epoch := p.cp.Epoch()
+	id := schemas.FlushID(p.id, epoch, from, to)
+	sources := []schemas.SeqRange{{Partition: p.id, Epoch: epoch, From: from, To: to}}
 	tenants := make([]string, 0, len(p.tenants))
 	for t := range p.tenants {
 		tenants = append(tenants, t)
@@ -76,7 +114,7 @@ func (p *partition) flush(ctx context.Context) error {
 		keys = append(keys, o.dataKey, o.indexKey)
 	}
 	b := p.c.d.Bucket
-	if err := putJSON(ctx, b, schemas.IntentKey(p.id), schemas.Intent{Partition: p.id, From: from, To: to, Keys: keys}); err != nil {
+	if err := putJSON(ctx, b, schemas.IntentKey(p.id), schemas.Intent{Partition: p.id, Epoch: epoch, From: from, To: to, Keys: keys}); err != nil {
 		return fmt.Errorf("write intent: %w", err)
 	}
 	var written int
@@ -90,14 +128,13 @@ func (p *partition) flush(ctx context.Context) error {
 		}
 		written += len(o.data) + len(o.index)
 	}
-	if err := putJSON(ctx, b, schemas.CheckpointKey(p.id), schemas.Checkpoint{Partition: p.id, Seq: to}); err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
+	if err := p.commit(ctx, to); err != nil {
+		return fmt.Errorf("commit checkpoint: %w", err)
 	}
 	// Committed. A failure to remove the intent is harmless: recovery sees To <= checkpoint.
 	if err := b.Delete(ctx, schemas.IntentKey(p.id)); err != nil {
 		p.c.d.Logger.Warn("remove intent", "partition", p.id, "err", err)
 	}
-	p.committed = to
 	m := p.c.m
 	m.flushes.Inc()
 	m.entries.Add(float64(p.entries))
@@ -109,18 +146,21 @@ func (p *partition) flush(ctx context.Context) error {
 	return nil
 }
 
-// retry runs fn until it succeeds or ctx ends, backing off up to 5 s between attempts; the
-// chunker reports not ready while attempts fail. It returns false when ctx ended first.
-func retry(ctx context.Context, p *partition, what string, fn func() error) bool {
+// retry runs fn until it succeeds, ctx ends (ctx.Err()) or fn reports errFenced, backing off
+// up to 5 s between attempts; the chunker reports not ready while attempts fail.
+func retry(ctx context.Context, p *partition, what string, fn func() error) error {
 	delay := 100 * time.Millisecond
 	for {
 		err := fn()
 		if err == nil {
 			p.c.setFailed(nil)
-			return true
+			return nil
+		}
+		if errors.Is(err, errFenced) {
+			return errFenced
 		}
 		if ctx.Err() != nil {
-			return false
+			return ctx.Err()
 		}
 		p.c.m.flushErrors.Inc()
 		p.c.setFailed(fmt.Errorf("%s partition %d: %w", what, p.id, err))

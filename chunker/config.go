@@ -1,9 +1,15 @@
-// Package chunker turns the bus into durable objects. For each partition it reads messages in
-// sequence order from the last committed point, buffers entries per tenant and stream, and
-// flushes them as Parquet objects (package chunk) following the commit protocol of package
-// schemas: intent, objects, checkpoint (the commit), then the intent is removed. Nothing is
-// considered flushed until its checkpoint is durable, so a crash at any point loses nothing and
-// a repeated flush never shows an entry twice.
+// Package chunker turns the bus into durable objects. For each partition it owns it reads
+// messages in sequence order from the last committed point, buffers entries per tenant and
+// stream, and flushes them as Parquet objects (package chunk) following the commit protocol of
+// package schemas: intent, objects, checkpoint (the commit, a compare-and-set on the bus), then
+// the intent is removed. Nothing is considered flushed until its checkpoint is written, so a
+// crash at any point loses nothing and a repeated flush never shows an entry twice.
+//
+// Several chunker instances share the partitions through leases on the bus: each takes about
+// its fair share (partitions / live instances), renews its leases every third of the lease TTL,
+// and takes over the partitions of an instance whose leases expired. An instance that lost a
+// partition cannot commit to it any more (its epoch is closed), so at most one owner's work is
+// ever visible.
 package chunker
 
 import (
@@ -25,6 +31,12 @@ type Config struct {
 	MaxBufferedBytes int64 `yaml:"max_buffered_bytes"`
 	// FetchBatch is how many bus messages one read asks for.
 	FetchBatch int `yaml:"fetch_batch"`
+	// InstanceID names this instance in the lease bucket. It must differ between live
+	// instances; an instance restarted with the same ID reclaims its partitions at once.
+	InstanceID string `yaml:"instance_id"`
+	// LeaseTTL is how long a partition lease lives without renewal: the longest a dead
+	// instance's partitions wait for a new owner.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // RegisterFlags sets defaults and registers flags.
@@ -34,6 +46,8 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.DurationVar(&c.IdlePeriod, "chunker.idle-period", 5*time.Second, "Flush a partition that received nothing for this long.")
 	f.Int64Var(&c.MaxBufferedBytes, "chunker.max-buffered-bytes", 128<<20, "Raw bytes all partitions may buffer together.")
 	f.IntVar(&c.FetchBatch, "chunker.fetch-batch", 256, "Bus messages per read.")
+	f.StringVar(&c.InstanceID, "chunker.instance-id", "", "Name of this chunker in the partition leases; unique among live instances (default: hostname and HTTP port).")
+	f.DurationVar(&c.LeaseTTL, "chunker.lease-ttl", 10*time.Second, "How long a partition lease lives without renewal; a dead chunker's partitions are taken over after it.")
 }
 
 // Validate reports every problem.
@@ -50,6 +64,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FetchBatch <= 0 {
 		errs = append(errs, errors.New("-chunker.fetch-batch must be positive"))
+	}
+	if c.LeaseTTL < time.Second {
+		errs = append(errs, errors.New("-chunker.lease-ttl must be at least 1s"))
 	}
 	return errors.Join(errs...)
 }

@@ -12,6 +12,10 @@ type metrics struct {
 	buffered      prometheus.Gauge
 	rolledBack    prometheus.Counter
 	badMessages   prometheus.Counter
+	owned         prometheus.Gauge
+	takeovers     prometheus.Counter
+	leasesLost    prometheus.Counter
+	fenced        prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -26,9 +30,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		buffered:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_chunker_buffered_bytes", Help: "Raw line bytes waiting for a flush."}),
 		rolledBack:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_rolled_back_flushes_total", Help: "Uncommitted flushes found and removed at start."}),
 		badMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_undecodable_messages_total", Help: "Bus messages that did not decode (skipped)."}),
+		owned:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_chunker_owned_partitions", Help: "Partitions this instance holds the lease of."}),
+		takeovers:   prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_takeovers_total", Help: "Partitions taken over from another instance whose lease expired."}),
+		leasesLost:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_leases_lost_total", Help: "Partition leases found expired or taken at renewal."}),
+		fenced:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_fenced_total", Help: "Commits refused because another instance opened a newer epoch."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.flushes, m.flushErrors, m.flushDuration, m.entries, m.bytes, m.objects, m.buffered, m.rolledBack, m.badMessages)
+		reg.MustRegister(m.flushes, m.flushErrors, m.flushDuration, m.entries, m.bytes, m.objects, m.buffered, m.rolledBack, m.badMessages,
+			m.owned, m.takeovers, m.leasesLost, m.fenced)
 	}
 	return m
 }

@@ -1,7 +1,10 @@
 package chunker
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -16,48 +19,69 @@ type flushReq struct {
 	done chan error
 }
 
-// partition is the state of one bus partition. Only its run goroutine touches the buffer.
+// partition is the state of one owned bus partition. Only its run goroutine touches the buffer.
 type partition struct {
 	c    *Chunker
 	id   int
 	reqs chan *flushReq
 
-	committed uint64 // checkpoint: every message <= committed is durable
-	lastSeq   uint64 // last message consumed (buffered or committed)
-	from      uint64 // first buffered message, 0 when the buffer is empty
-	firstAt   time.Time
-	lastRecv  time.Time
-	bytes     atomic.Int64
-	entries   int
-	tenants   map[string]map[string]*chunk.Stream // tenant -> label string -> stream
+	cp       schemas.Checkpoint // as last written by this owner; cp.Epoch() is ours
+	cpRev    uint64             // its revision in the checkpoint bucket
+	lastSeq  uint64             // last message consumed (buffered or committed)
+	from     uint64             // first buffered message, 0 when the buffer is empty
+	firstAt  time.Time
+	lastRecv time.Time
+	bytes    atomic.Int64
+	entries  int
+	tenants  map[string]map[string]*chunk.Stream // tenant -> label string -> stream
 }
 
 func newPartition(c *Chunker, id int) *partition {
 	return &partition{c: c, id: id, reqs: make(chan *flushReq, 16)}
 }
 
-// run recovers the partition, then reads and flushes until ctx ends.
-func (p *partition) run(ctx context.Context) {
-	if !retry(ctx, p, "recover", func() error { return p.recover(ctx) }) {
-		return
+// run opens a new epoch, recovers the partition, then reads and flushes until ctx ends
+// (abrupt stop: the buffer is dropped), release is closed (graceful stop: everything
+// consumed is flushed first) or another owner fences it (errFenced). Flush requests still
+// waiting when it returns are answered with an error.
+func (p *partition) run(ctx context.Context, release <-chan struct{}) (err error) {
+	var waiting []*flushReq
+	defer func() {
+		p.reset()
+		for _, r := range p.takeRequests(waiting) {
+			r.done <- fmt.Errorf("partition stopped: %w", cmp.Or(err, ctx.Err(), errReleased))
+		}
+	}()
+	if err := retry(ctx, p, "recover", func() error { return p.recover(ctx) }); err != nil {
+		return err
 	}
 	var reader *bus.PartitionReader
-	var waiting []*flushReq
+	defer func() {
+		if reader != nil {
+			reader.Close()
+		}
+	}()
 	for ctx.Err() == nil {
 		// Requests taken now are answered only after a read that started after them.
 		waiting = p.takeRequests(waiting)
+		releasing := isClosed(release)
 		if reader == nil {
 			r, err := p.c.d.Bus.OpenPartition(ctx, p.id, p.lastSeq+1)
 			if err != nil {
+				if releasing {
+					return err // giving up anyway: the next owner reads it from the bus
+				}
 				p.c.d.Logger.Warn("open partition", "partition", p.id, "err", err)
 				sleep(ctx, time.Second)
 				continue
 			}
 			reader = r
 		}
-		wait := time.Second
-		if len(waiting) > 0 || p.from != 0 {
-			wait = 200 * time.Millisecond
+		// A read waits for messages only when nobody waits for this partition: flush
+		// requests and releases see their answer after one more immediate read.
+		wait := 250 * time.Millisecond
+		if len(waiting) > 0 || releasing {
+			wait = 0
 		}
 		msgs, pending, err := reader.Fetch(ctx, p.c.cfg.FetchBatch, wait)
 		for _, m := range msgs {
@@ -67,7 +91,11 @@ func (p *partition) run(ctx context.Context) {
 			if ctx.Err() != nil {
 				break
 			}
+			if releasing {
+				return err
+			}
 			p.c.d.Logger.Warn("read partition", "partition", p.id, "err", err)
+			reader.Close()
 			reader = nil // reopen after the last consumed message
 			sleep(ctx, 500*time.Millisecond)
 			continue
@@ -83,17 +111,35 @@ func (p *partition) run(ctx context.Context) {
 			}
 		}
 		waiting = keep
-		if p.from != 0 && (len(due) > 0 || p.shouldFlush()) {
-			if !retry(ctx, p, "flush", func() error { return p.flush(ctx) }) {
-				break
+		if p.from != 0 && (len(due) > 0 || releasing || p.shouldFlush()) {
+			if err := retry(ctx, p, "flush", func() error { return p.flush(ctx) }); err != nil {
+				waiting = append(waiting, due...)
+				return err
 			}
 		}
 		for _, r := range due {
 			r.done <- nil
 		}
+		if releasing && len(waiting) == 0 {
+			return nil
+		}
 	}
-	for _, r := range p.takeRequests(waiting) {
-		r.done <- ctx.Err()
+	return ctx.Err()
+}
+
+var (
+	// errFenced: another instance opened a newer epoch; this one must stop at once.
+	errFenced = errors.New("partition fenced by a newer owner")
+	// errReleased: the partition was given up gracefully.
+	errReleased = errors.New("partition released")
+)
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

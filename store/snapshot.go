@@ -2,15 +2,14 @@
 // statistics for one tenant from a consistent snapshot of the object store plus the bus tail.
 //
 // A snapshot follows the commit protocol of package schemas: first every partition's
-// checkpoint, then the tenant's index segments, of which only those whose sources all lie at or
-// below their partition's checkpoint (and that no other visible segment replaces) count; the
+// checkpoint (from the bus), then the tenant's index segments, of which only those whose
+// sources their partition's checkpoint covers (and that no other visible segment replaces) count; the
 // bus supplies every message after each checkpoint. So each acknowledged entry is read from
 // exactly one place, and exact duplicates (same stream, timestamp and line) are merged once.
 package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -28,12 +27,18 @@ type Tail interface {
 	ReadTail(ctx context.Context, tenant string, after func(partition int) uint64, fn func(m schemas.TailMessage) error) error
 }
 
+// Checkpoints gives every partition's committed position (*bus.Checkpoints implements it).
+type Checkpoints interface {
+	All(ctx context.Context) (map[int]schemas.Checkpoint, error)
+}
+
 // Config configures the store.
 type Config struct{}
 
 // Store reads one bucket and, when given, the bus tail.
 type Store struct {
 	bucket objstore.Bucket
+	cps    Checkpoints
 	tail   Tail
 	logger *slog.Logger
 	m      *metrics
@@ -44,14 +49,14 @@ type Store struct {
 }
 
 // New builds a store. tail may be nil (objects only).
-func New(_ Config, bucket objstore.Bucket, tail Tail, logger *slog.Logger, reg prometheus.Registerer) (*Store, error) {
-	if bucket == nil {
-		return nil, fmt.Errorf("store: bucket is required")
+func New(_ Config, bucket objstore.Bucket, cps Checkpoints, tail Tail, logger *slog.Logger, reg prometheus.Registerer) (*Store, error) {
+	if bucket == nil || cps == nil {
+		return nil, fmt.Errorf("store: bucket and checkpoints are required")
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Store{bucket: bucket, tail: tail, logger: logger, m: newMetrics(reg),
+	return &Store{bucket: bucket, cps: cps, tail: tail, logger: logger, m: newMetrics(reg),
 		indexes: map[string]*chunk.Index{}, lbls: map[string]labels.Labels{}}, nil
 }
 
@@ -61,34 +66,19 @@ type segment struct {
 }
 
 type snapshot struct {
-	checkpoints map[int]uint64
+	checkpoints map[int]schemas.Checkpoint
 	segments    []segment
 }
 
-func (sn *snapshot) after(p int) uint64 { return sn.checkpoints[p] }
+func (sn *snapshot) after(p int) uint64 { return sn.checkpoints[p].Seq }
 
 // snapshot reads checkpoints first, then the index: see the package comment.
 func (s *Store) snapshot(ctx context.Context, tenant string) (*snapshot, error) {
-	sn := &snapshot{checkpoints: map[int]uint64{}}
-	prefix := schemas.SystemPrefix + "checkpoints/"
-	var keys []string
-	if err := s.bucket.List(ctx, prefix, func(key string, _ int64) error {
-		keys = append(keys, key)
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("list checkpoints: %w", err)
+	cps, err := s.cps.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
-	for _, k := range keys {
-		b, err := s.bucket.Get(ctx, k)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", k, err)
-		}
-		var cp schemas.Checkpoint
-		if err := json.Unmarshal(b, &cp); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", k, err)
-		}
-		sn.checkpoints[cp.Partition] = cp.Seq
-	}
+	sn := &snapshot{checkpoints: cps}
 	var all []segment
 	var segKeys []string
 	if err := s.bucket.List(ctx, schemas.IndexPrefix(tenant), func(key string, _ int64) error {
@@ -131,11 +121,11 @@ func (s *Store) snapshot(ctx context.Context, tenant string) (*snapshot, error) 
 
 func (sn *snapshot) committed(idx *chunk.Index) bool {
 	for _, src := range idx.Sources {
-		if src.To > sn.checkpoints[src.Partition] {
+		if !sn.checkpoints[src.Partition].Covers(src) {
 			return false
 		}
 	}
-	return true
+	return len(idx.Sources) > 0
 }
 
 func (s *Store) index(ctx context.Context, key string) (*chunk.Index, error) {

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"sort"
@@ -36,7 +35,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.New(store.Config{}, bk, b, testutil.Discard(), nil)
+	st, err := store.New(store.Config{}, bk, b.Checkpoints(), b, testutil.Discard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,14 +157,19 @@ func TestVisibilityRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	cp, _ := json.Marshal(schemas.Checkpoint{Partition: 0, Seq: 10})
-	if err := bk.Put(ctx, schemas.CheckpointKey(0), cp); err != nil {
+	b := testutil.Bus(t, 1)
+	// Epoch 1 committed 1..5, then epoch 2 took over and committed 6..10.
+	cp := schemas.Checkpoint{Partition: 0}.NextEpoch().Advance(5).NextEpoch().Advance(10)
+	if _, err := b.Checkpoints().Set(ctx, cp, 0); err != nil {
 		t.Fatal(err)
 	}
-	putObject(t, bk, "t", "s1", []schemas.SeqRange{{Partition: 0, From: 1, To: 5}}, nil, "a1", "a2")
-	putObject(t, bk, "t", "s2", []schemas.SeqRange{{Partition: 0, From: 6, To: 10}}, nil, "b1")
-	putObject(t, bk, "t", "s3", []schemas.SeqRange{{Partition: 0, From: 11, To: 12}}, nil, "uncommitted")
-	st, err := store.New(store.Config{}, bk, nil, testutil.Discard(), nil)
+	putObject(t, bk, "t", "s1", []schemas.SeqRange{{Partition: 0, Epoch: 1, From: 1, To: 5}}, nil, "a1", "a2")
+	putObject(t, bk, "t", "s2", []schemas.SeqRange{{Partition: 0, Epoch: 2, From: 6, To: 10}}, nil, "b1")
+	putObject(t, bk, "t", "s3", []schemas.SeqRange{{Partition: 0, Epoch: 2, From: 11, To: 12}}, nil, "uncommitted")
+	// The epoch-1 owner kept writing after epoch 2 began: its object is never visible,
+	// although its range lies below the checkpoint.
+	putObject(t, bk, "t", "z1", []schemas.SeqRange{{Partition: 0, Epoch: 1, From: 6, To: 8}}, nil, "zombie")
+	st, err := store.New(store.Config{}, bk, b.Checkpoints(), nil, testutil.Discard(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +178,8 @@ func TestVisibilityRules(t *testing.T) {
 		t.Fatalf("committed segments only: %v", got)
 	}
 	// A compacted segment replacing s1 and s2 hides them; its own rows count once.
-	putObject(t, bk, "t", "m1", []schemas.SeqRange{{Partition: 0, From: 1, To: 10}}, []string{"s1", "s2"}, "a1", "a2", "b1")
+	putObject(t, bk, "t", "m1", []schemas.SeqRange{{Partition: 0, Epoch: 1, From: 1, To: 5}, {Partition: 0, Epoch: 2, From: 6, To: 10}},
+		[]string{"s1", "s2"}, "a1", "a2", "b1")
 	if got := e.selectAll(t, "t"); len(got) != 3 {
 		t.Fatalf("after compaction: %v", got)
 	}

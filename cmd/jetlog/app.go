@@ -195,6 +195,12 @@ func (a *app) mountRoles(ctx context.Context, r chi.Router) error {
 		go g.Run(ctx)
 	}
 	if a.cfg.runs(TargetChunker) {
+		if a.cfg.Chunker.InstanceID == "" {
+			// Stable across restarts, so a restarted chunker reclaims its partitions at once.
+			host, _ := os.Hostname()
+			_, port, _ := net.SplitHostPort(a.cfg.HTTPAddr)
+			a.cfg.Chunker.InstanceID = host + "-" + port
+		}
 		c, err := chunker.New(a.cfg.Chunker, chunker.Deps{
 			Bus:        a.bus,
 			Bucket:     a.bucket,
@@ -212,7 +218,7 @@ func (a *app) mountRoles(ctx context.Context, r chi.Router) error {
 		}()
 	}
 	if a.cfg.runs(TargetQuerier) {
-		st, err := store.New(store.Config{}, a.bucket, a.bus, a.logger.With("component", "store"), a.reg)
+		st, err := store.New(store.Config{}, a.bucket, a.bus.Checkpoints(), a.bus, a.logger.With("component", "store"), a.reg)
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}

@@ -45,9 +45,16 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 // partition count, closed when the test ends.
 func Bus(t testing.TB, partitions int) *bus.Bus {
 	t.Helper()
+	return BusAt(t, StartNATS(t), partitions)
+}
+
+// BusAt is Bus on a running server: each call is a connection of its own, as another process
+// would have.
+func BusAt(t testing.TB, url string, partitions int) *bus.Bus {
+	t.Helper()
 	var cfg bus.Config
 	cfg.RegisterFlags(flag.NewFlagSet("bus", flag.PanicOnError))
-	cfg.URL = StartNATS(t)
+	cfg.URL = url
 	cfg.Partitions = partitions
 	b, err := bus.Connect(context.Background(), cfg, Discard(), nil)
 	if err != nil {

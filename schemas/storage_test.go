@@ -1,0 +1,45 @@
+package schemas_test
+
+import (
+	"testing"
+
+	"github.com/jetlog/jetlog/schemas"
+)
+
+func TestCheckpointCovers(t *testing.T) {
+	// Epoch 1 committed 1..7, then epoch 2 took over and committed 8..20.
+	cp := schemas.Checkpoint{Partition: 2}.NextEpoch().Advance(7).NextEpoch().Advance(20)
+	if cp.Seq != 20 || cp.Epoch() != 2 {
+		t.Fatalf("checkpoint %+v", cp)
+	}
+	f := func(r schemas.SeqRange, want bool) {
+		t.Helper()
+		if got := cp.Covers(r); got != want {
+			t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, cp)
+		}
+	}
+	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 1, To: 7}, true)
+	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 3, To: 5}, true)
+	// What an epoch-1 owner wrote after epoch 2 began (a zombie) is never covered.
+	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 8, To: 9}, false)
+	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 8, To: 20}, true)
+	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 8, To: 21}, false) // not committed yet
+	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 7, To: 9}, false)  // straddles epochs
+	f(schemas.SeqRange{Partition: 2, Epoch: 3, From: 21, To: 21}, false)
+	f(schemas.SeqRange{Partition: 1, Epoch: 1, From: 1, To: 7}, false) // another partition
+	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 9, To: 8}, false) // empty range
+
+	// A new epoch starts empty: nothing of it is covered until it commits.
+	n := cp.NextEpoch()
+	f = func(r schemas.SeqRange, want bool) {
+		t.Helper()
+		if got := n.Covers(r); got != want {
+			t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, n)
+		}
+	}
+	f(schemas.SeqRange{Partition: 2, Epoch: 3, From: 21, To: 21}, false)
+	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 8, To: 20}, true)
+	if len(cp.Epochs) != 2 {
+		t.Fatalf("NextEpoch changed its receiver: %+v", cp)
+	}
+}
