@@ -102,19 +102,26 @@ func (b *Bus) ensureStream(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Compression: jetstream.S2Compression,
 	}
+	return b.untilCreated(ctx, "stream "+sc.Name, func(ctx context.Context) (err error) {
+		b.stream, err = b.js.CreateOrUpdateStream(ctx, sc)
+		return err
+	})
+}
+
+// untilCreated retries create for up to 30 s: a cluster may have no JetStream leader yet.
+func (b *Bus) untilCreated(ctx context.Context, what string, create func(context.Context) error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		s, err := b.js.CreateOrUpdateStream(cctx, sc)
+		err := create(cctx)
 		cancel()
 		if err == nil {
-			b.stream = s
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("create stream %s: %w", sc.Name, err)
+			return fmt.Errorf("create %s: %w", what, err)
 		}
-		b.logger.Warn("stream not ready, retrying", "stream", sc.Name, "err", err)
+		b.logger.Warn("not ready, retrying", "what", what, "err", err)
 		time.Sleep(500 * time.Millisecond)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -42,20 +41,12 @@ func (b *Bus) Checkpoints() *Checkpoints { return b.checkpoints }
 func (b *Bus) ensureKV(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	cfg.Replicas = b.cfg.Replicas
 	cfg.Storage = jetstream.FileStorage
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		kv, err := b.js.CreateOrUpdateKeyValue(cctx, cfg)
-		cancel()
-		if err == nil {
-			return kv, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("key-value bucket %s: %w", cfg.Bucket, err)
-		}
-		b.logger.Warn("key-value bucket not ready, retrying", "bucket", cfg.Bucket, "err", err)
-		time.Sleep(500 * time.Millisecond)
-	}
+	var kv jetstream.KeyValue
+	err := b.untilCreated(ctx, "key-value bucket "+cfg.Bucket, func(ctx context.Context) (err error) {
+		kv, err = b.js.CreateOrUpdateKeyValue(ctx, cfg)
+		return err
+	})
+	return kv, err
 }
 
 // Get returns partition p's checkpoint and its revision; a partition never committed has the
