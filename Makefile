@@ -8,11 +8,13 @@ HTTP_ADDR ?= 127.0.0.1:3100
 # raises it. Everything else runs on the defaults.
 RUN_FLAGS ?= -distributor.ingestion-rate-limit-mb=1000 -distributor.ingestion-burst-size-mb=2000
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+# The nats-server the cluster tests run: the version go.mod requires for the embedded server.
+NATS_SERVER_VERSION := $(shell $(GO) list -m -f '{{.Version}}' github.com/nats-io/nats-server/v2 2>/dev/null || echo v2.15.2)
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 REV       := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X main.revision=$(REV) -X main.buildDate=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 
-.PHONY: build run test test-short conformance bench fuzz vet fmt minio clean
+.PHONY: build run test test-short conformance bench fuzz vet fmt minio nats-server clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/jetlog
@@ -20,9 +22,9 @@ build:
 run: build
 	./$(BIN) -data-dir $(DATA_DIR) -http-addr $(HTTP_ADDR) $(RUN_FLAGS)
 
-# The whole suite. Integration tests start real NATS servers and a real MinIO process
-# (installed by `make minio`).
-test: minio
+# The whole suite. Integration tests start real NATS servers, clusters of nats-server
+# processes (installed by `make nats-server`) and a real MinIO process (`make minio`).
+test: minio nats-server
 	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 25m ./...
 
 test-short:
@@ -31,6 +33,11 @@ test-short:
 minio:
 	@test -x "$(GOBIN)/minio" || (echo "installing MinIO $(MINIO_VERSION) (a few minutes, cached afterwards)"; \
 		$(GO) install github.com/minio/minio@$(MINIO_VERSION))
+
+nats-server:
+	@"$(GOBIN)/nats-server" --version 2>/dev/null | grep -qF "$(NATS_SERVER_VERSION)" || \
+		(echo "installing nats-server $(NATS_SERVER_VERSION)"; \
+		$(GO) install github.com/nats-io/nats-server/v2@$(NATS_SERVER_VERSION))
 
 # Loads the shared conformance dataset into a fresh jetlog and compares every answer with Loki's.
 # CONFORMANCE_MODE=tail checks before any flush (data only on the bus), flushed after POST /flush.

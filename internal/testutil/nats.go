@@ -1,5 +1,6 @@
-// Package testutil starts the real services jetlog's tests run against (NATS JetStream,
-// MinIO) on 127.0.0.1, and polls instead of sleeping.
+// Package testutil starts the real services jetlog's tests run against (NATS JetStream, as one
+// embedded server or a cluster of nats-server processes, and MinIO) on 127.0.0.1, and polls
+// instead of sleeping.
 package testutil
 
 import (
