@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func load(t *testing.T, yaml string, args ...string) (*Config, error) {
@@ -68,5 +71,40 @@ func TestConfigErrorsReportedTogether(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q: %v", want, err)
 		}
+	}
+}
+
+// The configuration shipped in deploy/k8s loads and validates, with the pod's environment.
+func TestShippedKubernetesConfig(t *testing.T) {
+	raw, err := os.ReadFile("../../deploy/k8s/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file string
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	for {
+		var doc struct {
+			Kind string            `yaml:"kind"`
+			Data map[string]string `yaml:"data"`
+		}
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if doc.Kind == "ConfigMap" {
+			file = doc.Data["jetlog.yaml"]
+		}
+	}
+	if file == "" {
+		t.Fatal("no jetlog.yaml in the ConfigMap")
+	}
+	t.Setenv("S3_ACCESS_KEY_ID", "k")
+	t.Setenv("S3_SECRET_ACCESS_KEY", "s")
+	t.Setenv("JETLOG_CHUNKER_INSTANCE_ID", "jetlog-chunker-abc")
+	cfg, err := load(t, file, "-target=chunker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bus.Replicas != 3 || cfg.Storage.Backend != "s3" || cfg.Chunker.InstanceID != "jetlog-chunker-abc" {
+		t.Fatalf("shipped config not applied: bus %+v, storage %q, chunker %+v", cfg.Bus, cfg.Storage.Backend, cfg.Chunker)
 	}
 }
