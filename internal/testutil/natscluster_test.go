@@ -3,7 +3,6 @@ package testutil
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"runtime"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/jetlog/jetlog/bus"
 )
 
 // TestNATSClusterFailover crashes the leader of an R3 stream and checks what replication
@@ -93,43 +91,6 @@ func TestNATSClusterFailover(t *testing.T) {
 	c.Start(leader)
 	c.WaitCurrent(t, stream, 20*time.Second)
 	checkAcked(t, probes["on survivor"], stream, acked)
-}
-
-// TestNATSClusterBus connects jetlog's bus to the cluster.
-func TestNATSClusterBus(t *testing.T) {
-	t.Parallel()
-	c := StartNATSCluster(t, 3)
-	var cfg bus.Config
-	cfg.RegisterFlags(flag.NewFlagSet("bus", flag.PanicOnError))
-	cfg.URL = c.URLs()
-	// The bus on this branch passes Replicas to the server as given, and the server makes 0
-	// an R1 stream. Once bus resolves 0 to 3 on a cluster (nc.ConnectedClusterName() != ""),
-	// leave Replicas at 0 here.
-	cfg.Replicas = 3
-	b, err := bus.Connect(context.Background(), cfg, Discard(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	if err := b.Ready(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	c.WaitCurrent(t, cfg.Stream, 10*time.Second)
-	js := connectJS(t, c.URLs())
-	if got := js.Conn().ConnectedClusterName(); got != NATSClusterName {
-		t.Fatalf("ConnectedClusterName() = %q, want %q", got, NATSClusterName)
-	}
-	s, err := js.Stream(context.Background(), cfg.Stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := s.CachedInfo()
-	if info.Config.Replicas != 3 || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
-		t.Fatalf("stream %s: replicas %d, cluster %+v; want R3", cfg.Stream, info.Config.Replicas, info.Cluster)
-	}
-	if info.Cluster.Name != NATSClusterName {
-		t.Fatalf("cluster name %q, want %q", info.Cluster.Name, NATSClusterName)
-	}
 }
 
 // TestNATSClusterMisuse checks that a bad node index fails the test instead of panicking.
