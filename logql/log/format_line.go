@@ -8,15 +8,16 @@ import (
 
 // templateState is what a template's per-entry functions (__line__, __timestamp__) read.
 type templateState struct {
-	line   []byte
-	ts     int64
-	data   map[string]string
-	budget int // bytes a result may have; see templateBudget
+	line      []byte
+	ts        int64
+	data      map[string]string
+	budget    int // bytes a result may have; see templateBudget
+	stepCount int // range elements and template calls so far; see maxTemplateSteps
 }
 
 // begin prepares st for the templates of one entry.
 func (st *templateState) begin(ts int64, line []byte) {
-	st.line, st.ts, st.budget = line, ts, templateBudget(len(line))
+	st.line, st.ts, st.budget, st.stepCount = line, ts, templateBudget(len(line)), 0
 }
 
 // execute runs t into buf (reset first), failing once the output outgrows the budget.
@@ -31,6 +32,7 @@ func compileTemplate(name, text string) (*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid template %q: %w", text, err)
 	}
+	guardSteps(t)
 	return t, nil
 }
 

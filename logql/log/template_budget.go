@@ -3,8 +3,11 @@ package log
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
+	"text/template"
+	"text/template/parse"
 )
 
 // A template's output, and every string one of its functions builds, is bounded by the
@@ -201,4 +204,82 @@ func (st *templateState) printf(format string, args ...any) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf(format, args...), nil
+}
+
+// maxTemplateSteps bounds, per entry, the elements all range actions iterate over plus the
+// {{template}} calls. text/template has no deadline: `range 1000000000000` would spin for
+// hours after the query timed out, and self-calling templates can branch exponentially.
+const maxTemplateSteps = 1 << 20
+
+// guardSteps makes every range action and template call of t count against the entry's step
+// budget: a call of the "_steps" function is appended to their pipelines, which passes the
+// value on unchanged.
+func guardSteps(t *template.Template) {
+	for _, tt := range t.Templates() {
+		if tt.Tree != nil {
+			guardNode(tt.Tree, tt.Tree.Root)
+		}
+	}
+}
+
+func guardNode(tree *parse.Tree, n parse.Node) {
+	guard := func(pipe *parse.PipeNode) *parse.PipeNode {
+		if pipe == nil {
+			pipe = &parse.PipeNode{NodeType: parse.NodePipe}
+		}
+		cmd := &parse.CommandNode{NodeType: parse.NodeCommand}
+		cmd.Args = []parse.Node{parse.NewIdentifier("_steps").SetTree(tree)}
+		pipe.Cmds = append(pipe.Cmds, cmd)
+		return pipe
+	}
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				guardNode(tree, c)
+			}
+		}
+	case *parse.IfNode:
+		guardNode(tree, n.List)
+		guardNode(tree, n.ElseList)
+	case *parse.WithNode:
+		guardNode(tree, n.List)
+		guardNode(tree, n.ElseList)
+	case *parse.RangeNode:
+		n.Pipe = guard(n.Pipe)
+		guardNode(tree, n.List)
+		guardNode(tree, n.ElseList)
+	case *parse.TemplateNode:
+		n.Pipe = guard(n.Pipe)
+	}
+}
+
+// steps is the "_steps" function: it counts what a range over v iterates (an integer, or
+// the length of a slice, map or string), or one template call, against the budget.
+func (st *templateState) steps(v ...any) (any, error) {
+	if len(v) == 0 {
+		st.stepCount++ // {{template "x"}}: dot stays nil
+	} else {
+		st.stepCount += rangeLen(v[0])
+	}
+	if st.stepCount > maxTemplateSteps {
+		return nil, fmt.Errorf("ranges and template calls would take %d steps, over the limit of %d steps", st.stepCount, maxTemplateSteps)
+	}
+	if len(v) == 0 {
+		return nil, nil
+	}
+	return v[0], nil
+}
+
+func rangeLen(v any) int {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return int(min(max(rv.Int(), 0), maxTemplateSteps+1))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return int(min(rv.Uint(), maxTemplateSteps+1))
+	case reflect.Slice, reflect.Array, reflect.Map, reflect.String:
+		return rv.Len()
+	}
+	return 1
 }

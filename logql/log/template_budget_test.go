@@ -69,4 +69,11 @@ func TestTemplateBudget(t *testing.T) {
 	f(strings.Repeat(`{{ repeat 60000 "x" }}`, 3), "x", -1)
 	f(`{{ range 10 }}{{ repeat 10000 "x" }}{{ end }}`, "x", -1)
 	f(`{{ __line__ }}{{ __line__ }}`, big, 200_000)
+	// So are loops, which text/template does not stop at the query's deadline.
+	f(`{{ range 100000000000 }}{{ end }}x`, "x", -1)
+	f(`{{ range $i := 1000 }}{{ range 1000 }}{{ range 1000 }}{{ end }}{{ end }}{{ end }}x`, "x", -1)
+	f(`{{ define "a" }}{{ if lt (len .) 40 }}{{ template "a" (printf "%sx" .) }}{{ template "a" (printf "%sx" .) }}{{ end }}{{ end }}{{ template "a" "" }}x`, "x", -1)
+	f(`{{ range $k, $v := fromJson __line__ }}{{ $k }}{{ $v }}{{ end }}`, `{"a":"1","b":"2"}`, 4)
+	f(`{{ range 3 }}ab{{ else }}none{{ end }}`, "x", 6)
+	f(`{{ define "t" }}[{{ . }}]{{ end }}{{ template "t" "v" }}{{ template "t" }}`, "x", len("[v][<no value>]"))
 }

@@ -22,6 +22,7 @@ func templateFuncs(st *templateState) template.FuncMap {
 	return template.FuncMap{
 		"__line__":      func() string { return string(st.line) },
 		"__timestamp__": func() time.Time { return time.Unix(0, st.ts) },
+		"_steps":        st.steps, // see guardSteps
 
 		"ToLower":    strings.ToLower,
 		"ToUpper":    strings.ToUpper,
