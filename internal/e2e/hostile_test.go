@@ -217,6 +217,7 @@ func hostileRows(t *testing.T) []hostileRow {
 		{"(a*)*b is linear in RE2", rng(`{job=~"(a*)*b"}`), 200, `"status":"success"`, false},
 		{"deep parentheses", rng(strings.Repeat("(", 50000) + "1" + strings.Repeat(")", 50000)), 400, "query is nested too deeply", false},
 		{"template building 100 GB", rng(sel + ` | line_format "{{ repeat 100000000000 \"x\" }}"`), 200, "TemplateFormatErr", true},
+		{"template looping 10^11 times", rng(sel + ` | line_format "{{ range 100000000000 }}{{ end }}"`), 200, "TemplateFormatErr", false},
 		{"printf of a 10^6 width", rng(sel + ` | line_format "{{ printf \"%999999d\" 1 }}"`), 200, "TemplateFormatErr", false},
 		{"label_replace building GBs", queryReq("h", "/loki/api/v1/query", "time", end, "query",
 			`label_replace(count_over_time(`+sel+` | regexp "(?P<x>.*)" [2h]), "y", "`+strings.Repeat("$1", 30000)+`", "x", "(.*)")`),
