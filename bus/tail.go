@@ -27,7 +27,9 @@ func (b *Bus) ReadTail(ctx context.Context, tenant string, after func(partition 
 		return nil
 	}
 	return b.read(ctx, schemas.TenantSubjects(tenant), start, last, func(m schemas.TailMessage) error {
-		if m.Seq <= after(m.Partition) {
+		// The filter already selects tenant's token, and tokens are one-to-one; checking the
+		// decoded tenant too means no filter mistake can hand a query another tenant's data.
+		if m.Seq <= after(m.Partition) || m.Tenant != tenant {
 			return nil
 		}
 		b.m.tailMessages.Inc()

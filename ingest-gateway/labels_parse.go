@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -45,7 +46,9 @@ func (p *labelParser) parse() (labels.Labels, error) {
 		return nil, p.errorf("expected '{'")
 	}
 	p.pos++
-	var ls labels.Labels
+	// Sized up front: growing by appends to a million labels allocates five times the slice.
+	// Every label has an '=' and takes at least four bytes.
+	ls := make(labels.Labels, 0, min(strings.Count(p.s, "="), len(p.s)/4+1))
 	for {
 		p.skipSpace()
 		if p.pos < len(p.s) && p.s[p.pos] == '}' {

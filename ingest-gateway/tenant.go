@@ -2,26 +2,22 @@ package gateway
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/jetlog/jetlog/schemas"
 )
 
 // Tenant handling follows Loki (dskit's user and tenant packages): the header names the
-// tenant, at most 150 characters from [A-Za-z0-9!-_.*'()], not "." or "..". Push accepts one
-// tenant only; "a|b" is refused. schemas.TenantToken later escapes '.', '*' and the rest, so a
-// valid ID can never form another subject or object key.
+// tenant, valid by schemas.ValidTenantID. Push accepts one tenant only; "a|b" is refused.
 const (
-	orgIDHeader     = "X-Scope-OrgID"
-	noAuthTenant    = "fake"
-	maxTenantLength = 150
+	orgIDHeader  = "X-Scope-OrgID"
+	noAuthTenant = "fake"
 )
 
 var (
-	errNoOrgID        = errors.New("no org id")
-	errTooManyOrgIDs  = errors.New("multiple org IDs present")
-	errTenantTooLong  = fmt.Errorf("tenant ID is too long: max %d characters", maxTenantLength)
-	errUnsafeTenantID = errors.New("tenant ID is '.' or '..'")
+	errNoOrgID       = errors.New("no org id")
+	errTooManyOrgIDs = errors.New("multiple org IDs present")
 )
 
 // tenantError carries the status Loki answers for a tenant problem.
@@ -44,36 +40,8 @@ func tenantFromRequest(r *http.Request, authEnabled bool) (string, error) {
 	if strings.Contains(id, "|") {
 		return "", &tenantError{http.StatusBadRequest, errTooManyOrgIDs}
 	}
-	if err := validTenantID(id); err != nil {
+	if err := schemas.ValidTenantID(id); err != nil {
 		return "", &tenantError{http.StatusBadRequest, err}
 	}
 	return id, nil
-}
-
-// validTenantID applies Loki's tenant ID rules.
-func validTenantID(s string) error {
-	for i := 0; i < len(s); i++ {
-		if !tenantByte(s[i]) {
-			return fmt.Errorf("tenant ID '%s' contains unsupported character '%c'", s, rune(s[i]))
-		}
-	}
-	if len(s) > maxTenantLength {
-		return errTenantTooLong
-	}
-	if s == "." || s == ".." {
-		return errUnsafeTenantID
-	}
-	return nil
-}
-
-func tenantByte(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '-', '_', '.', '*', '\'', '(', ')':
-		return true
-	}
-	return false
 }

@@ -2,9 +2,11 @@ package logql
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
@@ -149,6 +151,12 @@ func (ev *evaluator) sortVec(in *value, desc bool) *value {
 	return &value{series: ss, sorted: true}
 }
 
+// labelReplaceSlack: label_replace may make a value at most twice as long as its source plus
+// this many bytes (line_format templates have the same bound). "$1" written 60,000 times over a
+// label extracted from a long line would otherwise ask for gigabytes, and an allocation that
+// fails kills the process.
+const labelReplaceSlack = 64 << 10
+
 func (ev *evaluator) labelReplace(ctx context.Context, x *syntax.LabelReplaceExpr) (*value, error) {
 	in, err := ev.eval(ctx, x.Left)
 	if err != nil {
@@ -161,6 +169,10 @@ func (ev *evaluator) labelReplace(ctx context.Context, x *syntax.LabelReplaceExp
 	if in.scalar != nil {
 		return in, nil
 	}
+	// Expanding against empty groups leaves the literal part of the replacement; each $
+	// reference adds at most the whole source value.
+	literal := len(re.ExpandString(nil, x.Replacement, "", make([]int, 2*(re.NumSubexp()+1))))
+	refs := strings.Count(x.Replacement, "$")
 	out := &value{}
 	for _, s := range in.series {
 		src := s.labels.Get(x.Src)
@@ -168,6 +180,9 @@ func (ev *evaluator) labelReplace(ctx context.Context, x *syntax.LabelReplaceExp
 		if idx == nil {
 			out.series = append(out.series, s)
 			continue
+		}
+		if n, limit := literal+refs*len(src), labelReplaceSlack+2*len(src); n > limit {
+			return nil, NewUserError(fmt.Sprintf("label_replace(): the replacement would build a value of up to %d bytes from the %d bytes of label %s, over the limit of %d bytes", n, len(src), x.Src, limit))
 		}
 		v := string(re.ExpandString(nil, x.Replacement, src, idx))
 		ls := s.labels.Without(x.Dst)

@@ -128,9 +128,11 @@ func TestTenants(t *testing.T) {
 	}
 	f("", http.StatusUnauthorized, "no org id")
 	f("a|b", http.StatusBadRequest, "multiple org IDs present")
-	f("bad/tenant", http.StatusBadRequest, `tenant ID is invalid: "bad/tenant"`)
-	f("..", http.StatusBadRequest, `tenant ID is invalid: ".."`)
-	f(strings.Repeat("x", 151), http.StatusBadRequest, `tenant ID is invalid: "`+strings.Repeat("x", 150)+`"`)
+	f("bad/tenant", http.StatusBadRequest, "tenant ID 'bad/tenant' contains unsupported character '/'")
+	f("..", http.StatusBadRequest, "tenant ID is '.' or '..'")
+	f(".", http.StatusBadRequest, "tenant ID is '.' or '..'")
+	f(strings.Repeat("x", 151), http.StatusBadRequest, "tenant ID is too long: max 150 characters")
+	f("é", http.StatusBadRequest, "tenant ID 'é' contains unsupported character '\u00c3'")
 	f("acme", http.StatusOK, "")
 	if p := ts.eng.last(t); p.Tenant != "acme" {
 		t.Fatalf("tenant %q", p.Tenant)
@@ -201,7 +203,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal("invalid config accepted")
 	}
 	for _, want := range []string{"max_entries_limit_per_query", "max_query_series", "max_query_length", "query_timeout",
-		"detected_fields_max_lines", `overrides: tenant ID is invalid: "bad/tenant"`, "overrides[acme]: max_query_series must be >= 0, got -1"} {
+		"detected_fields_max_lines", "overrides: tenant ID 'bad/tenant' contains unsupported character '/'", "overrides[acme]: max_query_series must be >= 0, got -1"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Fatalf("error %q does not mention %s", err, want)
 		}

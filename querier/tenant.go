@@ -3,6 +3,8 @@ package querier
 import (
 	"net/http"
 	"strings"
+
+	"github.com/jetlog/jetlog/schemas"
 )
 
 const (
@@ -10,8 +12,7 @@ const (
 	// defaultTenant is Loki's tenant when auth_enabled is false.
 	defaultTenant = "fake"
 	// tenantLabel is added to results of multi-tenant queries, as Loki does.
-	tenantLabel  = "__tenant_id__"
-	maxTenantLen = 150
+	tenantLabel = "__tenant_id__"
 )
 
 // tenants returns the request's tenant IDs: one, or several separated by '|' when
@@ -43,26 +44,16 @@ func (a *API) tenants(r *http.Request) ([]string, error) {
 	return out, nil
 }
 
-// validTenant applies Loki's tenant ID rules: 1-150 characters from a safe set, not "." or "..".
+// validTenant applies Loki's tenant ID rules with its messages (schemas.ValidTenantID). An
+// empty ID, which only "a||b" can give, is refused too.
 func validTenant(id string) error {
-	if id == "" || len(id) > maxTenantLen || id == "." || id == ".." {
-		return badRequest("tenant ID is invalid: " + quoteTenant(id))
+	if id == "" {
+		return badRequest("tenant ID is empty")
 	}
-	for _, c := range id {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.ContainsRune("!-_.*'()", c)
-		if !ok {
-			return badRequest("tenant ID is invalid: " + quoteTenant(id))
-		}
+	if err := schemas.ValidTenantID(id); err != nil {
+		return badRequest(err.Error())
 	}
 	return nil
-}
-
-func quoteTenant(id string) string {
-	if len(id) > maxTenantLen {
-		id = id[:maxTenantLen]
-	}
-	return `"` + id + `"`
 }
 
 // requestTenants parses the form and resolves the tenants and their combined limits. The

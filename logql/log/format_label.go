@@ -55,7 +55,7 @@ func newLabelFormat(ops []syntax.LabelFmt) (stageFactory, error) {
 }
 
 func (lf *labelFormat) process(ts int64, line []byte, b *builder) ([]byte, bool) {
-	lf.st.line, lf.st.ts = line, ts
+	lf.st.begin(ts, line)
 	loaded := false
 	for i, op := range lf.ops {
 		if op.Rename {
@@ -69,8 +69,7 @@ func (lf *labelFormat) process(ts int64, line []byte, b *builder) ([]byte, bool)
 			lf.st.fillData(b)
 			loaded = true
 		}
-		lf.buf.Reset()
-		if err := lf.tmpls[i].Execute(&lf.buf, lf.st.data); err != nil {
+		if err := lf.st.execute(lf.tmpls[i], &lf.buf); err != nil {
 			b.setErr(errTemplateFormat, err.Error())
 			continue
 		}

@@ -8,9 +8,22 @@ import (
 
 // templateState is what a template's per-entry functions (__line__, __timestamp__) read.
 type templateState struct {
-	line []byte
-	ts   int64
-	data map[string]string
+	line      []byte
+	ts        int64
+	data      map[string]string
+	budget    int // bytes a result may have; see templateBudget
+	stepCount int // range elements and template calls so far; see maxTemplateSteps
+}
+
+// begin prepares st for the templates of one entry.
+func (st *templateState) begin(ts int64, line []byte) {
+	st.line, st.ts, st.budget, st.stepCount = line, ts, templateBudget(len(line)), 0
+}
+
+// execute runs t into buf (reset first), failing once the output outgrows the budget.
+func (st *templateState) execute(t *template.Template, buf *bytes.Buffer) error {
+	buf.Reset()
+	return t.Execute(boundedBuffer{buf: buf, limit: st.budget}, st.data)
 }
 
 // compileTemplate parses a template once at query build time, so errors surface early.
@@ -19,6 +32,7 @@ func compileTemplate(name, text string) (*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid template %q: %w", text, err)
 	}
+	guardSteps(t)
 	return t, nil
 }
 
@@ -62,10 +76,9 @@ func newLineFormat(text string) (stageFactory, error) {
 }
 
 func (lf *lineFormat) process(ts int64, line []byte, b *builder) ([]byte, bool) {
-	lf.st.line, lf.st.ts = line, ts
+	lf.st.begin(ts, line)
 	lf.st.fillData(b)
-	lf.buf.Reset()
-	if err := lf.t.Execute(&lf.buf, lf.st.data); err != nil {
+	if err := lf.st.execute(lf.t, &lf.buf); err != nil {
 		b.setErr(errTemplateFormat, err.Error())
 		return line, true
 	}

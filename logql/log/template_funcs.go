@@ -22,14 +22,15 @@ func templateFuncs(st *templateState) template.FuncMap {
 	return template.FuncMap{
 		"__line__":      func() string { return string(st.line) },
 		"__timestamp__": func() time.Time { return time.Unix(0, st.ts) },
+		"_steps":        st.steps, // see guardSteps
 
 		"ToLower":    strings.ToLower,
 		"ToUpper":    strings.ToUpper,
 		"lower":      strings.ToLower,
 		"upper":      strings.ToUpper,
 		"title":      titleCase,
-		"Replace":    strings.Replace,
-		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"Replace":    st.replaceN,
+		"replace":    func(old, new, s string) (string, error) { return st.replaceN(s, old, new, -1) },
 		"Trim":       strings.Trim,
 		"TrimLeft":   strings.TrimLeft,
 		"TrimRight":  strings.TrimRight,
@@ -45,17 +46,17 @@ func templateFuncs(st *templateState) template.FuncMap {
 		"hasSuffix":  func(suffix, s string) bool { return strings.HasSuffix(s, suffix) },
 		"trunc":      trunc,
 		"substr":     substr,
-		"repeat":     func(n int, s string) string { return strings.Repeat(s, max(n, 0)) },
-		"indent":     indent,
-		"nindent":    func(n int, s string) string { return "\n" + indent(n, s) },
-		"alignLeft":  alignLeft,
-		"alignRight": alignRight,
+		"repeat":     st.repeat,
+		"indent":     st.indent,
+		"nindent":    func(n int, s string) (string, error) { s, err := st.indent(n, s); return "\n" + s, err },
+		"alignLeft":  func(n int, s string) (string, error) { return st.align(alignLeft, n, s) },
+		"alignRight": func(n int, s string) (string, error) { return st.align(alignRight, n, s) },
 		"count":      count,
-		"printf":     fmt.Sprintf,
+		"printf":     st.printf,
 		"default":    dfault,
 
-		"regexReplaceAll":        regexReplaceAll,
-		"regexReplaceAllLiteral": regexReplaceAllLiteral,
+		"regexReplaceAll":        func(expr, s, repl string) (string, error) { return st.regexReplace(expr, s, repl, false) },
+		"regexReplaceAllLiteral": func(expr, s, repl string) (string, error) { return st.regexReplace(expr, s, repl, true) },
 
 		"fromJson":         fromJSON,
 		"b64enc":           func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
@@ -213,22 +214,6 @@ func isEmpty(v any) bool {
 		return v == 0
 	}
 	return false
-}
-
-func regexReplaceAll(expr, s, repl string) (string, error) {
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return "", err
-	}
-	return re.ReplaceAllString(s, repl), nil
-}
-
-func regexReplaceAllLiteral(expr, s, repl string) (string, error) {
-	re, err := regexp.Compile(expr)
-	if err != nil {
-		return "", err
-	}
-	return re.ReplaceAllLiteralString(s, repl), nil
 }
 
 func fromJSON(s string) (map[string]any, error) {

@@ -93,19 +93,22 @@ func (ls Labels) Has(name string) bool {
 
 // String renders the labels the way Loki and Prometheus do: {a="1", b="2"}.
 func (ls Labels) String() string {
-	var b strings.Builder
-	b.Grow(len(ls) * 16)
-	b.WriteByte('{')
+	n := 2
+	for _, l := range ls {
+		n += len(l.Name) + len(l.Value) + 5 // ", " '=' and quotes; escapes may add more
+	}
+	b := make([]byte, 0, n)
+	b = append(b, '{')
 	for i, l := range ls {
 		if i > 0 {
-			b.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		b.WriteString(l.Name)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(l.Value))
+		b = append(b, l.Name...)
+		b = append(b, '=')
+		b = strconv.AppendQuote(b, l.Value)
 	}
-	b.WriteByte('}')
-	return b.String()
+	b = append(b, '}')
+	return string(b)
 }
 
 const sep = '\xff'
