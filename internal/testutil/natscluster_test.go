@@ -14,7 +14,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
 )
 
 // TestNATSClusterFailover crashes the leader of an R3 stream and checks what replication
