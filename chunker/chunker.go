@@ -154,11 +154,15 @@ func (c *Chunker) Close() error {
 			c.cancel()
 			return
 		}
-		c.stopManaging()
+		c.beginClosing()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		c.closeErr = c.Flush(ctx)
 		c.releaseAll(ctx)
+		c.stopManaging()
+		if err := c.leases.Leave(ctx, c.cfg.InstanceID); err != nil {
+			c.d.Logger.Warn("leave", "err", err)
+		}
 		c.cancel()
 		c.partsWG.Wait()
 	})

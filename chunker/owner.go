@@ -37,11 +37,16 @@ func (c *Chunker) manage(ctx context.Context) {
 	}
 }
 
-// stopManaging ends the ownership loop (Close).
-func (c *Chunker) stopManaging() {
+// beginClosing makes the ownership loop only renew: no partition is taken or given up while
+// Close flushes, and the leases stay valid however long the final flush takes.
+func (c *Chunker) beginClosing() {
 	c.mu.Lock()
 	c.closing = true
 	c.mu.Unlock()
+}
+
+// stopManaging ends the ownership loop (Close, once every partition is released).
+func (c *Chunker) stopManaging() {
 	close(c.stopManage)
 	c.manageWG.Wait()
 }
@@ -50,12 +55,6 @@ func (c *Chunker) stopManaging() {
 // and takes free ones up to it. Errors are logged: the next round tries again, and a lease not
 // renewed in time is lost, never silently kept.
 func (c *Chunker) round(ctx context.Context) {
-	c.mu.Lock()
-	closing := c.closing
-	c.mu.Unlock()
-	if closing {
-		return
-	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.LeaseTTL/3)
 	defer cancel()
 	log := c.d.Logger
@@ -64,6 +63,12 @@ func (c *Chunker) round(ctx context.Context) {
 		log.Warn("lease heartbeat", "err", err)
 	}
 	c.renew(ctx)
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		return
+	}
 	members, owners, err := c.leases.State(ctx)
 	if err != nil {
 		log.Warn("read leases", "err", err)
@@ -207,7 +212,7 @@ func (c *Chunker) stopPartition(ctx context.Context, p int, graceful bool) {
 	}
 }
 
-// releaseAll stops every partition gracefully and removes this instance's heartbeat.
+// releaseAll stops every partition gracefully, which releases its lease.
 func (c *Chunker) releaseAll(ctx context.Context) {
 	c.mu.Lock()
 	ps := make([]int, 0, len(c.owned))
@@ -220,7 +225,4 @@ func (c *Chunker) releaseAll(ctx context.Context) {
 		wg.Go(func() { c.stopPartition(ctx, p, true) })
 	}
 	wg.Wait()
-	if err := c.leases.Leave(ctx, c.cfg.InstanceID); err != nil {
-		c.d.Logger.Warn("leave", "err", err)
-	}
 }
