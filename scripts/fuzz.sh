@@ -1,12 +1,37 @@
 #!/usr/bin/env bash
 # make fuzz: runs every Go fuzz target in the repository for FUZZTIME (default 20s) each.
 # New crashers land in the package's testdata/fuzz/<Target>/ and then fail `make test` until fixed.
-set -euo pipefail
+# A failing target does not stop the run: every target runs, the failures are listed at the
+# end, and the exit status is 1 if any target failed.
+set -uo pipefail
 FUZZTIME=${FUZZTIME:-20s}
-grep -rl --include='*_test.go' '^func Fuzz' . | while read -r f; do
+
+targets=()
+while read -r f; do
   pkg=./$(dirname "${f#./}")
   for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)' "$f" | awk '{print $2}'); do
-    echo "== $pkg $target ($FUZZTIME)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+    targets+=("$pkg $target")
   done
+done < <(grep -rl --include='*_test.go' '^func Fuzz' . | sort)
+
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "no fuzz targets found" >&2
+  exit 1
+fi
+
+failed=()
+for t in "${targets[@]}"; do
+  read -r pkg target <<<"$t"
+  echo "== $pkg $target ($FUZZTIME)"
+  if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"; then
+    failed+=("$pkg $target")
+  fi
 done
+
+echo "targets: $((${#targets[@]} - ${#failed[@]})) passed, ${#failed[@]} failed"
+if [ ${#failed[@]} -gt 0 ]; then
+  for t in "${failed[@]}"; do
+    echo "FAIL $t"
+  done
+  exit 1
+fi

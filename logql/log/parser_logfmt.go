@@ -8,56 +8,72 @@ import (
 
 // logfmtParser extracts key=value pairs. Without --strict malformed pairs are skipped;
 // with it the first one sets LogfmtParserErr and parsing stops. Empty values are kept only
-// with --keep-empty. With parameters only the named keys are extracted.
+// with --keep-empty. Keys are sanitised (user-id becomes user_id).
+//
+// With parameters only the named keys are extracted, as Loki's expression parser does it:
+// every parameter's label is first set to "" (unless a stream or metadata label has its
+// name), so a key missing from the line leaves an empty label; a line key is then matched,
+// once sanitised, against the parameters' keys (`user="user_id"` reads user-id=42), and a
+// line key that matches none but is itself a parameter's label fills that label. Empty
+// values are kept. A label given twice takes its last key.
 type logfmtParser struct {
 	strict, keepEmpty bool
-	// extractions maps a logfmt key to the labels it fills; nil extracts every key.
+	// extractions maps a sanitised line key to the labels it fills; nil extracts every key.
 	extractions map[string][]string
+	labels      []string // the parameters' labels, each once
 	buf         []byte
 	names       map[string]string // raw key -> sanitised name, per stream
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
 	p := &logfmtParser{strict: s.Strict, keepEmpty: s.KeepEmpty}
-	if len(s.Extractions) > 0 {
-		p.extractions = map[string][]string{}
-		for _, e := range s.Extractions {
-			key := e.Expr
-			if key == "" {
-				key = e.Label
-			}
-			p.extractions[key] = append(p.extractions[key], e.Label)
+	if len(s.Extractions) == 0 {
+		return p
+	}
+	keys := map[string]string{} // label -> key; the last parameter of a label wins
+	for _, e := range s.Extractions {
+		if _, ok := keys[e.Label]; !ok {
+			p.labels = append(p.labels, e.Label)
+		}
+		// The expression was validated by the parser; a bad one would name no key.
+		keys[e.Label], _ = syntax.LogfmtKey(e.Expr)
+	}
+	p.extractions = map[string][]string{}
+	for _, l := range p.labels {
+		if k := keys[l]; k != "" {
+			p.extractions[k] = append(p.extractions[k], l)
+		}
+	}
+	for _, l := range p.labels {
+		if _, ok := p.extractions[l]; !ok {
+			p.extractions[l] = []string{l}
 		}
 	}
 	return p
 }
 
 func (p *logfmtParser) clone() *logfmtParser {
-	return &logfmtParser{strict: p.strict, keepEmpty: p.keepEmpty, extractions: p.extractions}
+	return &logfmtParser{strict: p.strict, keepEmpty: p.keepEmpty, extractions: p.extractions, labels: p.labels}
 }
 
 func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
+	for _, l := range p.labels {
+		if !b.baseHas(l) && b.wants(l) {
+			b.set(l, "")
+		}
+	}
 	err := p.scan(line, func(key, value []byte) {
-		if p.extractions != nil {
-			for _, name := range p.extractions[string(key)] {
-				b.setParsed(name, string(value))
-			}
+		if p.extractions == nil && len(value) == 0 && !p.keepEmpty {
 			return
 		}
-		if len(value) == 0 && !p.keepEmpty {
-			return
-		}
-		name, ok := p.names[string(key)]
-		if !ok {
-			name = sanitizeLabelKey(string(key), true)
-			if p.names == nil {
-				p.names = map[string]string{}
-			}
-			if len(p.names) < maxCachedNames {
-				p.names[string(key)] = name
-			}
-		}
+		name := p.name(key)
 		if name == "" {
+			return
+		}
+		if p.extractions != nil {
+			for _, l := range p.extractions[name] {
+				b.setParsed(l, string(value))
+			}
 			return
 		}
 		if !b.wantsKey(name) {
@@ -69,6 +85,21 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 		b.setErr(errLogfmt, err.Error())
 	}
 	return line, true
+}
+
+// name returns the sanitised label name of a line key, cached per stream.
+func (p *logfmtParser) name(key []byte) string {
+	if name, ok := p.names[string(key)]; ok {
+		return name
+	}
+	name := sanitizeLabelKey(string(key), true)
+	if p.names == nil {
+		p.names = map[string]string{}
+	}
+	if len(p.names) < maxCachedNames {
+		p.names[string(key)] = name
+	}
+	return name
 }
 
 func isLogfmtKeyChar(c byte) bool {

@@ -174,6 +174,8 @@ func TestParseErrors(t *testing.T) {
 	f(`{app="a"} | logfmt foo="a.b"`, `parse error : stage '| logfmt foo="a.b"' : cannot parse expression [a.b]: unexpected char .`)
 	f(`{app="a"} | logfmt foo=""`, `parse error : stage '| logfmt foo=""' : cannot parse expression []: syntax error: unexpected $end, expecting STRING or KEY`)
 	f(`{app="a"} | logfmt foo="a b"`, `parse error : stage '| logfmt foo="a b"' : cannot parse expression [a b]: syntax error: unexpected KEY`)
+	f(`{app="a"} | logfmt user="user-id"`, `parse error : stage '| logfmt user="user-id"' : cannot parse expression [user-id]: unexpected char -`)
+	f(`{app="a"} | logfmt n="1x"`, `parse error : stage '| logfmt n="1x"' : cannot parse expression [1x]: syntax error: unexpected $end, expecting STRING or KEY`)
 	f(strings.Repeat("(", 300)+"1"+strings.Repeat(")", 300), "parse error at line 1, col 257: query is nested too deeply")
 }
 

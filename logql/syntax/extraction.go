@@ -109,37 +109,67 @@ func checkJSONPath(expr string) error {
 	return nil
 }
 
-// checkLogfmtKey validates a logfmt extraction key: one key of letters, digits, _ or -.
-func checkLogfmtKey(expr string) error {
-	keys := 0
-	for i := 0; i < len(expr); {
+// LogfmtKey returns the line key a logfmt extraction expression names, reading it as Loki's
+// expression lexer and grammar do: one KEY (a letter or _, then letters, digits or _), or
+// double-quoted STRINGs taken verbatim up to the next " or ], the first possibly a KEY.
+// Whitespace is space, tab or newline; a NUL byte ends the input. Any other character is an
+// error, and so is a dash: `user-id` is not a key (Loki's lexer stops the KEY at the dash).
+//
+// Loki compares the key with the sanitised line key (user-id is read as user_id), so only a
+// key of letters, digits and _ can ever match. It formats an expression of several parts
+// with a single %v verb, which leaves a '%' in the name: such an expression matches no key,
+// and LogfmtKey returns "" for it.
+func LogfmtKey(expr string) (string, error) {
+	var parts []string
+	i := 0
+scan:
+	for i < len(expr) {
 		c := expr[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c == ' ' || c == '\t' || c == '\n':
 			i++
-		case isFieldByte(c) || c == '-':
-			for i < len(expr) && (isFieldByte(expr[i]) || expr[i] == '-') {
-				i++
+		case c == 0:
+			break scan
+		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			if len(parts) > 0 {
+				return "", fmt.Errorf("syntax error: unexpected KEY")
 			}
-			if keys++; keys > 1 {
-				return fmt.Errorf("syntax error: unexpected KEY")
+			j := i + 1
+			for j < len(expr) && isFieldByte(expr[j]) {
+				j++
 			}
+			parts = append(parts, expr[i:j])
+			i = j
+		case c == '"':
+			j := i + 1
+			for j < len(expr) && expr[j] != '"' && expr[j] != ']' && expr[j] != 0 {
+				j++
+			}
+			parts = append(parts, expr[i+1:j])
+			i = j + 1
 		default:
+			if len(parts) == 0 {
+				// The lexer's error ends the input; the grammar then reports the empty one.
+				break scan
+			}
 			r, _ := utf8.DecodeRuneInString(expr[i:])
-			return fmt.Errorf("unexpected char %c", r)
+			return "", fmt.Errorf("unexpected char %c", r)
 		}
 	}
-	if keys == 0 {
-		return fmt.Errorf("syntax error: unexpected $end, expecting STRING or KEY")
+	switch len(parts) {
+	case 0:
+		return "", fmt.Errorf("syntax error: unexpected $end, expecting STRING or KEY")
+	case 1:
+		return parts[0], nil
 	}
-	return nil
+	return "", nil
 }
 
 // checkExtractions validates the parameters of a json or logfmt stage.
 func checkExtractions(s *ParserStage) error {
 	check := checkJSONPath
 	if s.Kind == ParserLogfmt {
-		check = checkLogfmtKey
+		check = func(expr string) error { _, err := LogfmtKey(expr); return err }
 	}
 	for _, x := range s.Extractions {
 		if err := check(x.Expr); err != nil {
