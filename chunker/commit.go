@@ -89,8 +89,9 @@ func (p *partition) flush(ctx context.Context) error {
 	epoch := p.cp.Epoch()
 	id := schemas.FlushID(p.id, epoch, from, to)
 	sources := []schemas.SeqRange{{Partition: p.id, Epoch: epoch, From: from, To: to}}
-	tenants := make([]string, 0, len(p.tenants))
-	for t := range p.tenants {
+	grouped, entries := p.group()
+	tenants := make([]string, 0, len(grouped))
+	for t := range grouped {
 		tenants = append(tenants, t)
 	}
 	sort.Strings(tenants)
@@ -101,8 +102,8 @@ func (p *partition) flush(ctx context.Context) error {
 	var objs []object
 	var keys []string
 	for _, t := range tenants {
-		streams := make([]chunk.Stream, 0, len(p.tenants[t]))
-		for _, s := range p.tenants[t] {
+		streams := make([]chunk.Stream, 0, len(grouped[t]))
+		for _, s := range grouped[t] {
 			streams = append(streams, *s)
 		}
 		data, index, err := chunk.Build(streams, sources, nil)
@@ -137,11 +138,11 @@ func (p *partition) flush(ctx context.Context) error {
 	}
 	m := p.c.m
 	m.flushes.Inc()
-	m.entries.Add(float64(p.entries))
+	m.entries.Add(float64(entries))
 	m.bytes.Add(float64(written))
 	m.objects.Add(float64(len(objs)))
 	m.flushDuration.Observe(time.Since(start).Seconds())
-	p.c.d.Logger.Debug("flushed", "partition", p.id, "from", from, "to", to, "tenants", len(objs), "entries", p.entries, "bytes", written)
+	p.c.d.Logger.Debug("flushed", "partition", p.id, "from", from, "to", to, "tenants", len(objs), "entries", entries, "bytes", written)
 	p.reset()
 	return nil
 }

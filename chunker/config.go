@@ -20,13 +20,14 @@ import (
 
 // Config sets the flush triggers. A partition flushes when any one fires.
 type Config struct {
-	// MaxChunkBytes is the raw line bytes a partition buffers before it flushes.
+	// MaxChunkBytes is the bus payload bytes (about the raw line bytes) a partition buffers
+	// before it flushes.
 	MaxChunkBytes int64 `yaml:"max_chunk_bytes"`
 	// MaxChunkAge is how long the oldest buffered entry may wait.
 	MaxChunkAge time.Duration `yaml:"max_chunk_age"`
 	// IdlePeriod flushes a partition that received nothing for this long.
 	IdlePeriod time.Duration `yaml:"idle_period"`
-	// MaxBufferedBytes caps the raw bytes buffered by all partitions together; past it the
+	// MaxBufferedBytes caps the payload bytes buffered by all partitions together; past it the
 	// biggest partition flushes first.
 	MaxBufferedBytes int64 `yaml:"max_buffered_bytes"`
 	// FetchBatch is how many bus messages one read asks for.
@@ -41,10 +42,10 @@ type Config struct {
 
 // RegisterFlags sets defaults and registers flags.
 func (c *Config) RegisterFlags(f *flag.FlagSet) {
-	f.Int64Var(&c.MaxChunkBytes, "chunker.max-chunk-bytes", 32<<20, "Raw bytes a partition buffers before flushing.")
+	f.Int64Var(&c.MaxChunkBytes, "chunker.max-chunk-bytes", 32<<20, "Bus payload bytes (about the raw line bytes) a partition buffers before flushing.")
 	f.DurationVar(&c.MaxChunkAge, "chunker.max-chunk-age", 30*time.Second, "Longest time an entry waits in the chunker before a flush.")
 	f.DurationVar(&c.IdlePeriod, "chunker.idle-period", 5*time.Second, "Flush a partition that received nothing for this long.")
-	f.Int64Var(&c.MaxBufferedBytes, "chunker.max-buffered-bytes", 128<<20, "Raw bytes all partitions may buffer together.")
+	f.Int64Var(&c.MaxBufferedBytes, "chunker.max-buffered-bytes", 128<<20, "Bus payload bytes all partitions may buffer together.")
 	f.IntVar(&c.FetchBatch, "chunker.fetch-batch", 256, "Bus messages per read.")
 	f.StringVar(&c.InstanceID, "chunker.instance-id", "", "Name of this chunker in the partition leases; unique among live instances (default: hostname and HTTP port).")
 	f.DurationVar(&c.LeaseTTL, "chunker.lease-ttl", 10*time.Second, "How long a partition lease lives without renewal; a dead chunker's partitions are taken over after it.")

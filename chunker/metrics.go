@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		entries:     prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_flushed_entries_total", Help: "Entries committed to the object store."}),
 		bytes:       prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_flushed_bytes_total", Help: "Object bytes written."}),
 		objects:     prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_objects_written_total", Help: "Data objects written."}),
-		buffered:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_chunker_buffered_bytes", Help: "Raw line bytes waiting for a flush."}),
+		buffered:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_chunker_buffered_bytes", Help: "Bus payload bytes waiting for a flush."}),
 		rolledBack:  prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_rolled_back_flushes_total", Help: "Uncommitted flushes found and removed at start."}),
 		badMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_chunker_undecodable_messages_total", Help: "Bus messages that did not decode (skipped)."}),
 		owned:       prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_chunker_owned_partitions", Help: "Partitions this instance holds the lease of."}),

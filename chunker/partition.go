@@ -31,9 +31,8 @@ type partition struct {
 	from     uint64             // first buffered message, 0 when the buffer is empty
 	firstAt  time.Time
 	lastRecv time.Time
-	bytes    atomic.Int64
-	entries  int
-	tenants  map[string]map[string]*chunk.Stream // tenant -> label string -> stream
+	bytes    atomic.Int64          // payload bytes buffered
+	msgs     []schemas.TailMessage // buffered, in sequence order
 }
 
 func newPartition(c *Chunker, id int) *partition {
@@ -170,8 +169,9 @@ func (p *partition) shouldFlush() bool {
 	return false
 }
 
-// add buffers one bus message. Messages at or below lastSeq were already consumed (a reader
-// reopened after an error may deliver them again) and are skipped.
+// add buffers one bus message as it came (a compact protobuf payload; it is decoded once, at
+// flush). Messages at or below lastSeq were already consumed (a reader reopened after an error
+// may deliver them again) and are skipped.
 func (p *partition) add(m schemas.TailMessage) {
 	if m.Seq <= p.lastSeq {
 		return
@@ -183,52 +183,56 @@ func (p *partition) add(m schemas.TailMessage) {
 		p.from = m.Seq
 		p.firstAt = now
 	}
-	req, err := schemas.DecodeBatch(m.Payload)
-	if err != nil {
-		p.c.m.badMessages.Inc()
-		p.c.d.Logger.Error("undecodable bus message skipped", "partition", p.id, "seq", m.Seq, "err", err)
-		return
-	}
-	tenant := m.Tenant
-	if p.tenants == nil {
-		p.tenants = map[string]map[string]*chunk.Stream{}
-	}
-	streams := p.tenants[tenant]
-	if streams == nil {
-		streams = map[string]*chunk.Stream{}
-		p.tenants[tenant] = streams
-	}
-	var n int64
-	for _, s := range req.Streams {
-		st := streams[s.Labels]
-		if st == nil {
-			ls, err := labels.Parse(s.Labels)
-			if err != nil {
-				p.c.m.badMessages.Inc()
-				continue
-			}
-			st = &chunk.Stream{Labels: ls}
-			streams[s.Labels] = st
-		}
-		for i := range s.Entries {
-			e := &s.Entries[i]
-			st.Entries = append(st.Entries, chunk.Entry{Timestamp: e.Timestamp.UnixNano(), Line: e.Line, Metadata: schemas.EntryMetadata(e)})
-			n += int64(len(e.Line))
-			p.entries++
-		}
-	}
+	p.msgs = append(p.msgs, m)
+	n := int64(len(m.Payload))
 	p.bytes.Add(n)
 	p.c.total.Add(n)
 	p.c.m.buffered.Add(float64(n))
+}
+
+// group decodes the buffered messages into each tenant's streams. An undecodable message is
+// counted and skipped (the gateway only publishes what it encoded; this is bus corruption).
+func (p *partition) group() (tenants map[string]map[string]*chunk.Stream, entries int) {
+	tenants = map[string]map[string]*chunk.Stream{}
+	for _, m := range p.msgs {
+		req, err := schemas.DecodeBatch(m.Payload)
+		if err != nil {
+			p.c.m.badMessages.Inc()
+			p.c.d.Logger.Error("undecodable bus message skipped", "partition", p.id, "seq", m.Seq, "err", err)
+			continue
+		}
+		streams := tenants[m.Tenant]
+		if streams == nil {
+			streams = map[string]*chunk.Stream{}
+			tenants[m.Tenant] = streams
+		}
+		for _, s := range req.Streams {
+			st := streams[s.Labels]
+			if st == nil {
+				ls, err := labels.Parse(s.Labels)
+				if err != nil {
+					p.c.m.badMessages.Inc()
+					continue
+				}
+				st = &chunk.Stream{Labels: ls}
+				streams[s.Labels] = st
+			}
+			for i := range s.Entries {
+				e := &s.Entries[i]
+				st.Entries = append(st.Entries, chunk.Entry{Timestamp: e.Timestamp.UnixNano(), Line: e.Line, Metadata: schemas.EntryMetadata(e)})
+				entries++
+			}
+		}
+	}
+	return tenants, entries
 }
 
 func (p *partition) reset() {
 	n := p.bytes.Swap(0)
 	p.c.total.Add(-n)
 	p.c.m.buffered.Sub(float64(n))
-	p.tenants = nil
+	p.msgs = nil
 	p.from = 0
-	p.entries = 0
 }
 
 func sleep(ctx context.Context, d time.Duration) {
