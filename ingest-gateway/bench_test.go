@@ -57,7 +57,7 @@ func BenchmarkDecodeValidate(b *testing.B) {
 		r := httptest.NewRequest(http.MethodPost, "/loki/api/v1/push", bytes.NewReader(body))
 		r.Header.Set("X-Scope-OrgID", "t1")
 		var req push.PushRequest
-		if err := g.decode(r, &req); err != nil {
+		if err := g.decode(r, &req, new(int)); err != nil {
 			b.Fatal(err)
 		}
 		if res, herr := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req); herr != nil || res.lines != 1000 {
@@ -71,7 +71,7 @@ func BenchmarkPartitionEncode(b *testing.B) {
 	body, lineBytes := loadgenRequest(b)
 	r := httptest.NewRequest(http.MethodPost, "/loki/api/v1/push", bytes.NewReader(body))
 	var req push.PushRequest
-	if err := g.decode(r, &req); err != nil {
+	if err := g.decode(r, &req, new(int)); err != nil {
 		b.Fatal(err)
 	}
 	res, herr := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req)

@@ -36,6 +36,7 @@ type Gateway struct {
 	overrides  *Overrides
 	limiters   *limiters
 	cache      *labelCache
+	inflight   inflightBytes
 
 	mu     sync.RWMutex // guards closed against wg.Add
 	closed bool
@@ -77,6 +78,7 @@ func New(cfg Config, d Deps) (*Gateway, error) {
 	return &Gateway{
 		cfg: cfg, pub: d.Publisher, partitions: d.Partitions, log: d.Logger, now: d.Now, m: m,
 		overrides: ov, limiters: newLimiters(), cache: newLabelCache(labelCacheSize),
+		inflight: inflightBytes{max: cfg.MaxInflightPushBytes},
 	}, nil
 }
 

@@ -43,7 +43,9 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 		return http.StatusBadRequest, err.Error()
 	}
 	var req push.PushRequest
-	if err := g.decode(r, &req); err != nil {
+	var charged int
+	defer func() { g.inflight.release(charged) }()
+	if err := g.decode(r, &req, &charged); err != nil {
 		var he *httpError
 		if errors.As(err, &he) {
 			return he.status, he.msg
@@ -115,9 +117,10 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 	}
 }
 
-// decode reads, decompresses and parses the body into req. Buffers are pooled; req holds no
+// decode reads, decompresses and parses the body into req, charging the decompressed size to
+// the in-flight budget (*charged, released by the caller). Buffers are pooled; req holds no
 // reference to them afterwards.
-func (g *Gateway) decode(r *http.Request, req *push.PushRequest) error {
+func (g *Gateway) decode(r *http.Request, req *push.PushRequest, charged *int) error {
 	limit := g.cfg.MaxRecvMsgSize
 	if r.ContentLength > int64(limit) {
 		return tooLarge(int(r.ContentLength), limit)
@@ -147,6 +150,10 @@ func (g *Gateway) decode(r *http.Request, req *push.PushRequest) error {
 			return err
 		}
 	}
+	if err := g.inflight.acquire(len(data)); err != nil {
+		return err
+	}
+	*charged = len(data)
 	if isJSON {
 		return decodeJSON(data, req)
 	}

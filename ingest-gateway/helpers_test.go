@@ -26,9 +26,13 @@ type recordingPublisher struct {
 	msgs []schemas.Message
 	err  error
 	max  int
+	gate chan struct{} // when set, PublishAll waits for it to close (a slow bus)
 }
 
 func (p *recordingPublisher) PublishAll(_ context.Context, msgs []schemas.Message) error {
+	if p.gate != nil {
+		<-p.gate
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
