@@ -35,6 +35,9 @@ type Chunker struct {
 	failed atomic.Pointer[error]
 
 	leases *bus.Leases
+	// othersHeld is the partitions other instances held at the last ownership round, and
+	// who held them; only the round touches it (rounds never overlap).
+	othersHeld map[int]string
 
 	mu      sync.Mutex
 	owned   map[int]*owned // partitions running now; guarded by mu

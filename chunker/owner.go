@@ -64,13 +64,22 @@ func (c *Chunker) round(ctx context.Context) {
 		log.Warn("lease heartbeat", "err", err)
 	}
 	c.renew(ctx)
-	members, owners, err := c.leases.State(ctx)
+	st, err := c.leases.State(ctx)
 	if err != nil {
 		log.Warn("read leases", "err", err)
 		return
 	}
+	// A partition another instance held in the previous round, and whose lease is gone now
+	// without a release, expired: taking it is a takeover.
+	before := c.othersHeld
+	c.othersHeld = map[int]string{}
+	for p, o := range st.Owners {
+		if o != me {
+			c.othersHeld[p] = o
+		}
+	}
 	n := c.d.Bus.Partitions()
-	live := max(len(members), 1)
+	live := max(len(st.Members), 1)
 	share := (n + live - 1) / live
 
 	c.mu.Lock()
@@ -92,7 +101,7 @@ func (c *Chunker) round(ctx context.Context) {
 	}
 	var free []int
 	for p := 0; p < n; p++ {
-		if o, held := owners[p]; (!held || o == me) && !c.isOwned(p) {
+		if o, held := st.Owners[p]; (!held || o == me) && !c.isOwned(p) {
 			free = append(free, p)
 		}
 	}
@@ -109,7 +118,8 @@ func (c *Chunker) round(ctx context.Context) {
 			continue
 		}
 		mine = append(mine, p)
-		c.startPartition(p, rev, owners[p] != "" && owners[p] != me)
+		_, held := st.Owners[p]
+		c.startPartition(p, rev, !held && before[p] != "" && !st.Released[p], before[p])
 	}
 	c.m.owned.Set(float64(len(mine)))
 }
@@ -147,8 +157,9 @@ func (c *Chunker) isOwned(p int) bool {
 	return c.owned[p] != nil
 }
 
-// startPartition runs partition p, whose lease this instance now holds at revision rev.
-func (c *Chunker) startPartition(p int, rev uint64, takeover bool) {
+// startPartition runs partition p, whose lease this instance now holds at revision rev. With
+// takeover, p was taken from the instance from, whose lease expired.
+func (c *Chunker) startPartition(p int, rev uint64, takeover bool, from string) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	o := &owned{p: newPartition(c, p), leaseRev: rev, cancel: cancel, release: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
@@ -157,7 +168,11 @@ func (c *Chunker) startPartition(p int, rev uint64, takeover bool) {
 	if takeover {
 		c.m.takeovers.Inc()
 	}
-	c.d.Logger.Info("partition acquired", "partition", p, "instance", c.cfg.InstanceID, "takeover", takeover)
+	if takeover {
+		c.d.Logger.Info("partition taken over", "partition", p, "instance", c.cfg.InstanceID, "from", from)
+	} else {
+		c.d.Logger.Info("partition acquired", "partition", p, "instance", c.cfg.InstanceID)
+	}
 	c.partsWG.Add(1)
 	go func() {
 		defer c.partsWG.Done()
