@@ -35,9 +35,10 @@ type Chunker struct {
 	failed atomic.Pointer[error]
 
 	leases *bus.Leases
-	// othersHeld is the partitions other instances held at the last ownership round, and
-	// who held them; only the round touches it (rounds never overlap).
-	othersHeld map[int]string
+	// lastHolder is, per partition, the other instance that held its lease when an ownership
+	// round last saw it held, kept after the lease expires (see round); only rounds touch it,
+	// and they never overlap.
+	lastHolder map[int]string
 
 	mu      sync.Mutex
 	owned   map[int]*owned // partitions running now; guarded by mu
@@ -73,7 +74,7 @@ func New(cfg Config, d Deps) (*Chunker, error) {
 		cfg.InstanceID = host + "-" + hex.EncodeToString(b[:])
 	}
 	cfg.InstanceID = bus.InstanceKey(cfg.InstanceID)
-	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, stopManage: make(chan struct{})}
+	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, lastHolder: map[int]string{}, stopManage: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }

@@ -69,13 +69,18 @@ func (c *Chunker) round(ctx context.Context) {
 		log.Warn("read leases", "err", err)
 		return
 	}
-	// A partition another instance held in the previous round, and whose lease is gone now
-	// without a release, expired: taking it is a takeover.
-	before := c.othersHeld
-	c.othersHeld = map[int]string{}
+	// lastHolder keeps another instance's lease on a partition after it vanished without a
+	// release (it expired) until someone holds the partition again: taking it then, in this
+	// round or a later one (while the dead instance still counts as live, the fair share may
+	// not allow it yet), is a takeover.
+	for p := range st.Released {
+		delete(c.lastHolder, p)
+	}
 	for p, o := range st.Owners {
-		if o != me {
-			c.othersHeld[p] = o
+		if o == me {
+			delete(c.lastHolder, p)
+		} else {
+			c.lastHolder[p] = o
 		}
 	}
 	n := c.d.Bus.Partitions()
@@ -118,8 +123,9 @@ func (c *Chunker) round(ctx context.Context) {
 			continue
 		}
 		mine = append(mine, p)
-		_, held := st.Owners[p]
-		c.startPartition(p, rev, !held && before[p] != "" && !st.Released[p], before[p])
+		from := c.lastHolder[p]
+		delete(c.lastHolder, p)
+		c.startPartition(p, rev, from != "", from)
 	}
 	c.m.owned.Set(float64(len(mine)))
 }
