@@ -46,10 +46,20 @@ func startFault(t *testing.T, fault string, cfg loadConfig) (env *faultEnv, gw, 
 	return env, gw, ch, q, l
 }
 
-// flush makes p's chunker commit everything on the bus it owns.
+// flush makes p's chunker commit everything on the bus it owns. A 503 (a partition changed
+// hands under the flush, e.g. its lease lapsed while the bus had no leader) is asked again.
 func flush(t *testing.T, p *proc) {
 	t.Helper()
-	if st, b := do(t, "POST", p.URL+"/flush", "", nil, nil); st != http.StatusNoContent {
+	var st int
+	var b []byte
+	for range 20 {
+		if st, b = do(t, "POST", p.URL+"/flush", "", nil, nil); st != http.StatusServiceUnavailable {
+			break
+		}
+		t.Logf("flush: HTTP %d %s; again", st, b)
+		time.Sleep(500 * time.Millisecond)
+	}
+	if st != http.StatusNoContent {
 		t.Fatalf("flush: HTTP %d %s", st, b)
 	}
 }
