@@ -10,7 +10,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -150,8 +149,8 @@ func (c *Chunker) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes everything on the bus that this instance owns, releases its leases and
-// stops. Safe to call more than once.
+// Close flushes everything on the bus that this instance owns (for at most
+// Config.ShutdownTimeout), releases its leases and stops. Safe to call more than once.
 func (c *Chunker) Close() error {
 	c.closeOnce.Do(func() {
 		if c.start() != nil {
@@ -159,9 +158,15 @@ func (c *Chunker) Close() error {
 			return
 		}
 		c.stopManaging()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownTimeout)
 		defer cancel()
 		c.closeErr = c.Flush(ctx)
+		if c.closeErr != nil {
+			// The flush failed or ran out of time (the object store is down, say): a
+			// graceful stop would only retry it. Stop the partitions at once; the bus keeps
+			// what they held for the next owner.
+			cancel()
+		}
 		c.releaseAll(ctx)
 		c.cancel()
 		c.partsWG.Wait()

@@ -228,7 +228,8 @@ func (c *Chunker) stopPartition(ctx context.Context, p int, graceful bool) {
 	}
 }
 
-// releaseAll stops every partition gracefully and removes this instance's heartbeat.
+// releaseAll stops every partition, gracefully until ctx ends, and removes this instance's
+// heartbeat (with time of its own, so that the others count one instance less at once).
 func (c *Chunker) releaseAll(ctx context.Context) {
 	c.mu.Lock()
 	ps := make([]int, 0, len(c.owned))
@@ -241,7 +242,9 @@ func (c *Chunker) releaseAll(ctx context.Context) {
 		wg.Go(func() { c.stopPartition(ctx, p, true) })
 	}
 	wg.Wait()
-	if err := c.leases.Leave(ctx, c.cfg.InstanceID); err != nil {
+	lctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.leases.Leave(lctx, c.cfg.InstanceID); err != nil {
 		c.d.Logger.Warn("leave", "err", err)
 	}
 }
