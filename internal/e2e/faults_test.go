@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ func TestFaults(t *testing.T) {
 	t.Run("leader_kill", testLeaderKill)
 	t.Run("minio_outage", testMinIOOutage)
 	t.Run("sigterm_all", testSIGTERMAll)
+	t.Run("sigterm_chunker_minio_down", testSIGTERMChunkerMinIODown)
 	t.Run("retry_after_timeout", testRetryAfterTimeout)
 }
 
@@ -356,6 +358,37 @@ func testSIGTERMAll(t *testing.T) {
 	q.restart()
 	l.waitAcks(100, 20*time.Second)
 	l.finish("after SIGTERM and restart of every role", q, ch)
+}
+
+// testSIGTERMChunkerMinIODown: a chunker asked to stop while MinIO is down gives its final
+// flush -chunker.shutdown-timeout, then exits (1: the flush failed); the next run flushes it.
+func testSIGTERMChunkerMinIODown(t *testing.T) {
+	env := newFaultEnv(t)
+	gw, q := env.start("gateway"), env.start("querier")
+	ch := env.start("chunker", "-chunker.shutdown-timeout=3s")
+	l := startLoad(t, gw, faultTenant, "sigterm_minio_down", defaultLoad)
+	l.waitAcks(100, 10*time.Second)
+	errorsBefore := metricValue(t, ch, "jetlog_chunker_flush_errors_total")
+	env.minio.Stop()
+	testutil.Eventually(t, 10*time.Second, "a failed flush", func() bool {
+		return metricValue(t, ch, "jetlog_chunker_flush_errors_total") > errorsBefore
+	})
+	began := time.Now()
+	_ = ch.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-ch.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the chunker did not exit 30s after SIGTERM (shutdown timeout 3s) with MinIO down")
+	}
+	code := ch.cmd.ProcessState.ExitCode()
+	t.Logf("chunker exited %d %v after SIGTERM with MinIO down", code, time.Since(began).Round(time.Millisecond))
+	if code != 1 {
+		t.Errorf("exit code %d after a final flush that could not be written, want 1", code)
+	}
+	env.minio.Start()
+	ch.restart()
+	l.waitAcks(100, 10*time.Second)
+	l.finish("after the chunker's SIGTERM with MinIO down and its restart", q, ch)
 }
 
 // checkDrained fails unless every message on the bus is below its partition's checkpoint.
