@@ -125,7 +125,7 @@ func (c *Chunker) round(ctx context.Context) {
 		mine = append(mine, p)
 		from := c.lastHolder[p]
 		delete(c.lastHolder, p)
-		c.startPartition(p, rev, from != "", from)
+		c.startPartition(p, rev, from)
 	}
 	c.m.owned.Set(float64(len(mine)))
 }
@@ -163,19 +163,17 @@ func (c *Chunker) isOwned(p int) bool {
 	return c.owned[p] != nil
 }
 
-// startPartition runs partition p, whose lease this instance now holds at revision rev. With
-// takeover, p was taken from the instance from, whose lease expired.
-func (c *Chunker) startPartition(p int, rev uint64, takeover bool, from string) {
+// startPartition runs partition p, whose lease this instance now holds at revision rev.
+// takenFrom, when set, is the instance whose expired lease this is: a takeover.
+func (c *Chunker) startPartition(p int, rev uint64, takenFrom string) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	o := &owned{p: newPartition(c, p), leaseRev: rev, cancel: cancel, release: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
 	c.owned[p] = o
 	c.mu.Unlock()
-	if takeover {
+	if takenFrom != "" {
 		c.m.takeovers.Inc()
-	}
-	if takeover {
-		c.d.Logger.Info("partition taken over", "partition", p, "instance", c.cfg.InstanceID, "from", from)
+		c.d.Logger.Info("partition taken over", "partition", p, "instance", c.cfg.InstanceID, "from", takenFrom)
 	} else {
 		c.d.Logger.Info("partition acquired", "partition", p, "instance", c.cfg.InstanceID)
 	}
