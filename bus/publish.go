@@ -98,7 +98,10 @@ func isRetryable(err error) bool {
 	return true
 }
 
+// backoff is the pause before attempt (>= 1). It stays short: an attempt whose ack does not
+// come already took ackWait, and after a leader election every extra pause is time without
+// ingest.
 func backoff(attempt int) time.Duration {
 	d := 50 * time.Millisecond << min(attempt-1, 5)
-	return min(d, time.Second)
+	return min(d, 250*time.Millisecond)
 }
