@@ -253,11 +253,16 @@ func testQuerierKill(t *testing.T) {
 }
 
 func testLeaderKill(t *testing.T) {
-	env, _, ch, q, l := startFault(t, "leader_kill", defaultLoad)
-
-	leader := env.nats.StreamLeader(t, "LOGS")
-	if leader < 0 {
-		t.Fatal("stream LOGS has no leader")
+	env := newFaultEnv(t)
+	ch, q := env.start("chunker"), env.start("querier") // the stream exists now
+	leader := env.nats.WaitStreamLeader(t, "LOGS", 10*time.Second)
+	// The gateway is connected to the leader (it learns the other servers from it): the
+	// crash takes its connection and the acknowledgements under way with it.
+	gw := env.start("gateway", "-nats.url="+env.nats.URL(leader))
+	l := startLoad(t, gw, faultTenant, "leader_kill", defaultLoad)
+	l.waitAcks(100, 10*time.Second)
+	if now := env.nats.StreamLeader(t, "LOGS"); now != leader {
+		t.Fatalf("the stream leader moved from n%d to n%d before the kill", leader+1, now+1)
 	}
 	env.nats.Kill(leader)
 	killed := time.Now()
