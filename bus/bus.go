@@ -47,7 +47,11 @@ func Connect(ctx context.Context, cfg Config, logger *slog.Logger, reg prometheu
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", cfg.URL, err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	// An acknowledgement can be lost: the stream leader crashed after receiving the message,
+	// or the connection to it dropped. nats.go then never resolves the publish, so each
+	// attempt waits at most ackWait; PublishAll publishes again with the same Nats-Msg-Id.
+	ackWait := min(time.Second, cfg.PublishTimeout/4)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096), jetstream.WithPublishAsyncTimeout(ackWait))
 	if err != nil {
 		nc.Close()
 		return nil, err

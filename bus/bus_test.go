@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"github.com/nats-io/nats.go"
 
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/internal/testutil"
@@ -142,5 +144,50 @@ func TestUnavailableWhenServerGone(t *testing.T) {
 	}
 	if !asUnavailable(err, &u) {
 		t.Fatalf("error %v is not an Unavailable error", err)
+	}
+}
+
+// TestPublishAllRetriesALostAck: an acknowledgement that never comes (the stream leader died
+// with it) does not hold the push until -bus.publish-timeout; the message is published again
+// and the second ack ends the wait.
+func TestPublishAllRetriesALostAck(t *testing.T) {
+	var cfg bus.Config
+	cfg.RegisterFlags(flag.NewFlagSet("t", flag.PanicOnError))
+	cfg.URL = testutil.StartNATS(t)
+	cfg.Partitions = 4
+	cfg.PublishTimeout = 10 * time.Second
+	b, err := bus.Connect(context.Background(), cfg, testutil.Discard(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	// A responder in place of the stream on a subject of its own: it drops the first
+	// publish unanswered and acknowledges the next.
+	nc, err := nats.Connect(cfg.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	var got atomic.Int32
+	sub, err := nc.Subscribe("lost.ack", func(m *nats.Msg) {
+		if got.Add(1) > 1 {
+			_ = m.Respond([]byte(`{"stream":"LOGS","seq":1}`))
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := msg(t, "t1", 0, "x")
+	m.Subject = "lost.ack"
+	began := time.Now()
+	if err := b.PublishAll(context.Background(), []schemas.Message{m}); err != nil {
+		t.Fatalf("after %v: %v", time.Since(began), err)
+	}
+	if d := time.Since(began); d > 5*time.Second || got.Load() != 2 {
+		t.Fatalf("acknowledged after %v and %d publishes; want a second publish about a second after the first", d, got.Load())
 	}
 }

@@ -106,33 +106,50 @@ func (l *Leases) Leave(ctx context.Context, owner string) error {
 	return nil
 }
 
-// State lists the live instances and the owner of every held partition.
-func (l *Leases) State(ctx context.Context) (members []string, owners map[int]string, err error) {
-	owners = map[int]string{}
-	w, err := l.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+// LeaseState is the lease bucket at one moment.
+type LeaseState struct {
+	Members []string       // live instances
+	Owners  map[int]string // the instance holding each held partition
+	// Released holds the partitions whose holder gave the lease up (Release) less than a TTL
+	// ago. A partition neither owned nor released was never held, or its lease expired.
+	Released map[int]bool
+}
+
+// State reads the live instances, the owner of every held partition and the partitions
+// released recently.
+func (l *Leases) State(ctx context.Context) (LeaseState, error) {
+	st := LeaseState{Owners: map[int]string{}, Released: map[int]bool{}}
+	w, err := l.kv.WatchAll(ctx)
 	if err != nil {
-		return nil, nil, unavailable(fmt.Errorf("read leases: %w", err))
+		return LeaseState{}, unavailable(fmt.Errorf("read leases: %w", err))
 	}
 	defer func() { _ = w.Stop() }()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return LeaseState{}, ctx.Err()
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, nil, unavailable(errors.New("read leases: watcher closed"))
+				return LeaseState{}, unavailable(errors.New("read leases: watcher closed"))
 			}
 			if e == nil { // every current entry delivered
-				return members, owners, nil
+				return st, nil
 			}
 			key := e.Key()
+			deleted := e.Operation() != jetstream.KeyValuePut
 			if owner, ok := strings.CutPrefix(key, memberPrefix); ok {
-				members = append(members, owner)
+				if !deleted {
+					st.Members = append(st.Members, owner)
+				}
 				continue
 			}
 			var p int
 			if _, err := fmt.Sscanf(key, "p%d", &p); err == nil {
-				owners[p] = string(e.Value())
+				if deleted {
+					st.Released[p] = true
+				} else {
+					st.Owners[p] = string(e.Value())
+				}
 			}
 		}
 	}

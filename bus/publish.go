@@ -18,9 +18,9 @@ func (b *Bus) MaxPayload() int {
 }
 
 // PublishAll publishes every message asynchronously and returns nil only once JetStream has
-// acknowledged each one. A message whose ack fails or times out is published again with the
-// same Nats-Msg-Id (so it is stored once) until -bus.publish-timeout; then the error is an
-// *UnavailableError. Messages acknowledged before a failure stay stored: the client retries the
+// acknowledged each one. A message whose ack fails or does not come within a second (it may
+// be lost with a crashed stream leader) is published again with the same Nats-Msg-Id (so it
+// is stored once) until -bus.publish-timeout; then the error is an *UnavailableError. Messages acknowledged before a failure stay stored: the client retries the
 // whole push and the duplicate window makes that harmless.
 func (b *Bus) PublishAll(ctx context.Context, msgs []schemas.Message) error {
 	start := time.Now()
@@ -98,7 +98,10 @@ func isRetryable(err error) bool {
 	return true
 }
 
+// backoff is the pause before attempt (>= 1). It stays short: an attempt whose ack does not
+// come already took ackWait, and after a leader election every extra pause is time without
+// ingest.
 func backoff(attempt int) time.Duration {
 	d := 50 * time.Millisecond << min(attempt-1, 5)
-	return min(d, time.Second)
+	return min(d, 250*time.Millisecond)
 }

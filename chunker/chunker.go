@@ -35,6 +35,10 @@ type Chunker struct {
 	failed atomic.Pointer[error]
 
 	leases *bus.Leases
+	// lastHolder is, per partition, the other instance that held its lease when an ownership
+	// round last saw it held, kept after the lease expires (see round); only rounds touch it,
+	// and they never overlap.
+	lastHolder map[int]string
 
 	mu      sync.Mutex
 	owned   map[int]*owned // partitions running now; guarded by mu
@@ -70,7 +74,7 @@ func New(cfg Config, d Deps) (*Chunker, error) {
 		cfg.InstanceID = host + "-" + hex.EncodeToString(b[:])
 	}
 	cfg.InstanceID = bus.InstanceKey(cfg.InstanceID)
-	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, stopManage: make(chan struct{})}
+	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, lastHolder: map[int]string{}, stopManage: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c, nil
 }
@@ -146,8 +150,8 @@ func (c *Chunker) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Close flushes everything on the bus that this instance owns, releases its leases and
-// stops. Safe to call more than once.
+// Close flushes everything on the bus that this instance owns (for at most
+// Config.ShutdownTimeout), releases its leases and stops. Safe to call more than once.
 func (c *Chunker) Close() error {
 	c.closeOnce.Do(func() {
 		if c.start() != nil {
@@ -155,14 +159,23 @@ func (c *Chunker) Close() error {
 			return
 		}
 		c.beginClosing()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ShutdownTimeout)
 		defer cancel()
 		c.closeErr = c.Flush(ctx)
+		if c.closeErr != nil {
+			// The flush failed or ran out of time (the object store is down, say): a
+			// graceful stop would only retry it. Stop the partitions at once; the bus keeps
+			// what they held for the next owner.
+			cancel()
+		}
 		c.releaseAll(ctx)
 		c.stopManaging()
-		if err := c.leases.Leave(ctx, c.cfg.InstanceID); err != nil {
+		// With time of its own: the others should count one instance less at once.
+		lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := c.leases.Leave(lctx, c.cfg.InstanceID); err != nil {
 			c.d.Logger.Warn("leave", "err", err)
 		}
+		lcancel()
 		c.cancel()
 		c.partsWG.Wait()
 	})

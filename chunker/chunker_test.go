@@ -3,10 +3,12 @@ package chunker_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,4 +227,52 @@ func TestFlushTriggersBySize(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, "size-triggered flush", func() bool {
 		return len(e.stored(t, "t1")) == len(want)
 	})
+}
+
+// failingPuts is a bucket whose writes fail while down is set, as an unreachable MinIO's do.
+type failingPuts struct {
+	objstore.Bucket
+	down atomic.Bool
+}
+
+func (b *failingPuts) Put(ctx context.Context, key string, data []byte) error {
+	if b.down.Load() {
+		return errors.New("dial tcp 127.0.0.1:9000: connect: connection refused")
+	}
+	return b.Bucket.Put(ctx, key, data)
+}
+
+// TestCloseWhileTheObjectStoreIsDown: the final flush gives up after the shutdown timeout
+// instead of retrying for minutes, and the next owner flushes what it could not.
+func TestCloseWhileTheObjectStoreIsDown(t *testing.T) {
+	e := newEnv(t)
+	fb := &failingPuts{Bucket: e.bucket}
+	var cfg chunker.Config
+	cfg.RegisterFlags(flag.NewFlagSet("c", flag.PanicOnError))
+	cfg.MaxChunkAge, cfg.IdlePeriod, cfg.ShutdownTimeout = time.Hour, time.Hour, time.Second
+	c, err := chunker.New(cfg, chunker.Deps{Bus: e.bus, Bucket: fb, Logger: testutil.Discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.publish(t, "t1", []string{"a", "b", "c"}, 10, time.Now())
+	if err := c.Flush(context.Background()); err != nil { // owns every partition now
+		t.Fatal(err)
+	}
+	want = append(want, e.publish(t, "t1", []string{"a", "b", "c"}, 10, time.Now().Add(time.Second))...)
+	fb.down.Store(true)
+	began := time.Now()
+	if err := c.Close(); err == nil {
+		t.Fatal("Close reported a final flush that could not be written")
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Fatalf("Close took %v with a 1s shutdown timeout", d)
+	}
+	fb.down.Store(false)
+	next := e.chunker(t, nil)
+	if err := next.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, w := e.stored(t, "t1"), sorted(want); strings.Join(got, "\n") != strings.Join(w, "\n") {
+		t.Fatalf("after the next owner's flush: %d rows stored, want %d", len(got), len(w))
+	}
 }

@@ -38,6 +38,10 @@ type Config struct {
 	// LeaseTTL is how long a partition lease lives without renewal: the longest a dead
 	// instance's partitions wait for a new owner.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// ShutdownTimeout bounds the final flush of Close. Nothing is lost when it runs out (the
+	// bus keeps the messages for the next owner); it only keeps a shutdown from hanging
+	// while the object store is down.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 }
 
 // RegisterFlags sets defaults and registers flags.
@@ -49,6 +53,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.IntVar(&c.FetchBatch, "chunker.fetch-batch", 256, "Bus messages per read.")
 	f.StringVar(&c.InstanceID, "chunker.instance-id", "", "Name of this chunker in the partition leases; unique among live instances (default: hostname and HTTP port).")
 	f.DurationVar(&c.LeaseTTL, "chunker.lease-ttl", 10*time.Second, "How long a partition lease lives without renewal; a dead chunker's partitions are taken over after it.")
+	f.DurationVar(&c.ShutdownTimeout, "chunker.shutdown-timeout", 20*time.Second, "Longest the final flush at shutdown may take; what it could not write stays on the bus for the next owner.")
 }
 
 // Validate reports every problem.
@@ -65,6 +70,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FetchBatch <= 0 {
 		errs = append(errs, errors.New("-chunker.fetch-batch must be positive"))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("-chunker.shutdown-timeout must be positive"))
 	}
 	if c.LeaseTTL < time.Second {
 		errs = append(errs, errors.New("-chunker.lease-ttl must be at least 1s"))

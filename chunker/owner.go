@@ -69,13 +69,27 @@ func (c *Chunker) round(ctx context.Context) {
 	if closing {
 		return
 	}
-	members, owners, err := c.leases.State(ctx)
+	st, err := c.leases.State(ctx)
 	if err != nil {
 		log.Warn("read leases", "err", err)
 		return
 	}
+	// lastHolder keeps another instance's lease on a partition after it vanished without a
+	// release (it expired) until someone holds the partition again: taking it then, in this
+	// round or a later one (while the dead instance still counts as live, the fair share may
+	// not allow it yet), is a takeover.
+	for p := range st.Released {
+		delete(c.lastHolder, p)
+	}
+	for p, o := range st.Owners {
+		if o == me {
+			delete(c.lastHolder, p)
+		} else {
+			c.lastHolder[p] = o
+		}
+	}
 	n := c.d.Bus.Partitions()
-	live := max(len(members), 1)
+	live := max(len(st.Members), 1)
 	share := (n + live - 1) / live
 
 	c.mu.Lock()
@@ -97,7 +111,7 @@ func (c *Chunker) round(ctx context.Context) {
 	}
 	var free []int
 	for p := 0; p < n; p++ {
-		if o, held := owners[p]; (!held || o == me) && !c.isOwned(p) {
+		if o, held := st.Owners[p]; (!held || o == me) && !c.isOwned(p) {
 			free = append(free, p)
 		}
 	}
@@ -114,7 +128,9 @@ func (c *Chunker) round(ctx context.Context) {
 			continue
 		}
 		mine = append(mine, p)
-		c.startPartition(p, rev, owners[p] != "" && owners[p] != me)
+		from := c.lastHolder[p]
+		delete(c.lastHolder, p)
+		c.startPartition(p, rev, from)
 	}
 	c.m.owned.Set(float64(len(mine)))
 }
@@ -153,16 +169,19 @@ func (c *Chunker) isOwned(p int) bool {
 }
 
 // startPartition runs partition p, whose lease this instance now holds at revision rev.
-func (c *Chunker) startPartition(p int, rev uint64, takeover bool) {
+// takenFrom, when set, is the instance whose expired lease this is: a takeover.
+func (c *Chunker) startPartition(p int, rev uint64, takenFrom string) {
 	ctx, cancel := context.WithCancel(c.ctx)
 	o := &owned{p: newPartition(c, p), leaseRev: rev, cancel: cancel, release: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
 	c.owned[p] = o
 	c.mu.Unlock()
-	if takeover {
+	if takenFrom != "" {
 		c.m.takeovers.Inc()
+		c.d.Logger.Info("partition taken over", "partition", p, "instance", c.cfg.InstanceID, "from", takenFrom)
+	} else {
+		c.d.Logger.Info("partition acquired", "partition", p, "instance", c.cfg.InstanceID)
 	}
-	c.d.Logger.Info("partition acquired", "partition", p, "instance", c.cfg.InstanceID, "takeover", takeover)
 	c.partsWG.Add(1)
 	go func() {
 		defer c.partsWG.Done()
@@ -212,7 +231,7 @@ func (c *Chunker) stopPartition(ctx context.Context, p int, graceful bool) {
 	}
 }
 
-// releaseAll stops every partition gracefully, which releases its lease.
+// releaseAll stops every partition, gracefully until ctx ends, which releases its lease.
 func (c *Chunker) releaseAll(ctx context.Context) {
 	c.mu.Lock()
 	ps := make([]int, 0, len(c.owned))

@@ -20,11 +20,11 @@ func (e *env) owners(t *testing.T) map[int]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, owners, err := l.State(context.Background())
+	st, err := l.State(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return owners
+	return st.Owners
 }
 
 func count(owners map[int]string, who string) int {

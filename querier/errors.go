@@ -30,7 +30,8 @@ func badRequest(msg string) error { return &httpError{status: http.StatusBadRequ
 
 // errorStatus maps an error to Loki's status and text body: 400 for parameter, parse and
 // user errors (their message verbatim), 499 when the client went away, 504 when the query
-// timed out, 500 otherwise.
+// timed out, 503 when a dependency (the bus, the object store) cannot answer now, so that
+// clients and proxies retry, 500 otherwise.
 func errorStatus(ctx context.Context, err error) (int, string) {
 	var he *httpError
 	var pe *syntax.ParseError
@@ -48,6 +49,8 @@ func errorStatus(ctx context.Context, err error) (int, string) {
 		return http.StatusGatewayTimeout, msgDeadlineExceeded
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.Canceled):
 		return statusClientClosedRequest, msgClientCanceled
+	case isUnavailable(err):
+		return http.StatusServiceUnavailable, err.Error()
 	default:
 		return http.StatusInternalServerError, err.Error()
 	}
@@ -59,4 +62,13 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(msg))
+}
+
+// unavailable is implemented by errors meaning "a dependency cannot answer now, retry later"
+// (the bus's and the store's); the querier never imports them.
+type unavailable interface{ Unavailable() bool }
+
+func isUnavailable(err error) bool {
+	var u unavailable
+	return errors.As(err, &u) && u.Unavailable()
 }

@@ -3,6 +3,7 @@ package querier
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,7 +28,14 @@ func TestErrorStatuses(t *testing.T) {
 	f(logql.NewUserError("unwrap: bad label"), http.StatusBadRequest, "unwrap: bad label")
 	f(errors.New("disk on fire"), http.StatusInternalServerError, "query tenant acme: disk on fire")
 	f(context.DeadlineExceeded, http.StatusGatewayTimeout, msgDeadlineExceeded)
+	f(fmt.Errorf("read checkpoints: %w", downError{}), http.StatusServiceUnavailable, "query tenant acme: read checkpoints: object store down")
 }
+
+// downError is a dependency's "not now" error, as the bus and the store return them.
+type downError struct{}
+
+func (downError) Error() string     { return "object store down" }
+func (downError) Unavailable() bool { return true }
 
 func TestQueryTimeout(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) { c.QueryTimeout = 50 * time.Millisecond })

@@ -8,6 +8,7 @@ type metrics struct {
 	linesScanned prometheus.Counter
 	bytesScanned prometheus.Counter
 	corrupt      prometheus.Counter
+	objectsDown  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,9 +18,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		linesScanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_lines_scanned_total", Help: "Entries scanned from objects and the bus tail."}),
 		bytesScanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_line_bytes_scanned_total", Help: "Line bytes scanned."}),
 		corrupt:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_corrupt_objects_total", Help: "Objects or bus messages that failed to decode."}),
+		objectsDown: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_object_store_unavailable_total",
+			Help: "Snapshots the object store could not answer; the query was answered from the bus if it needed no stored object, else it failed with 503."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt)
+		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown)
 	}
 	return m
 }

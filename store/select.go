@@ -82,6 +82,15 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 			}
 		}
 	}
+	if sn.objectsDown != nil {
+		n := 0
+		for _, sp := range plans {
+			n += len(sp.parts)
+		}
+		if n > 0 {
+			return nil, fmt.Errorf("the query needs %d stored stream parts: %w", n, sn.objectsDown)
+		}
+	}
 	filter := prefilter(p.LineFilters)
 	if s.tail != nil {
 		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, func(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) {
@@ -232,7 +241,10 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ord
 	filter func([]byte) bool, fn func(ord int, ts int64, line []byte, md labels.Labels) error) error {
 	data, err := s.bucket.Get(ctx, schemas.DataKey(tenant, seg.id))
 	if err != nil {
-		return fmt.Errorf("read object %s: %w", seg.id, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &UnavailableError{fmt.Errorf("read object %s: %w", seg.id, err)}
 	}
 	s.m.objectsRead.Inc()
 	s.m.objectBytes.Add(float64(len(data)))

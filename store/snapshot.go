@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -46,6 +47,7 @@ type Store struct {
 	mu      sync.Mutex
 	indexes map[string]*chunk.Index // decoded index segments by key (immutable objects)
 	lbls    map[string]labels.Labels
+	last    map[string]*snapshot // each tenant's last snapshot read whole from the object store
 }
 
 // New builds a store. tail may be nil (objects only).
@@ -57,7 +59,7 @@ func New(_ Config, bucket objstore.Bucket, cps Checkpoints, tail Tail, logger *s
 		logger = slog.Default()
 	}
 	return &Store{bucket: bucket, cps: cps, tail: tail, logger: logger, m: newMetrics(reg),
-		indexes: map[string]*chunk.Index{}, lbls: map[string]labels.Labels{}}, nil
+		indexes: map[string]*chunk.Index{}, lbls: map[string]labels.Labels{}, last: map[string]*snapshot{}}, nil
 }
 
 type segment struct {
@@ -68,16 +70,55 @@ type segment struct {
 type snapshot struct {
 	checkpoints map[int]schemas.Checkpoint
 	segments    []segment
+	// objectsDown is set on a snapshot taken while the object store did not answer: the
+	// tenant's last complete snapshot, whose stored objects cannot be read now. It answers
+	// exactly a query that needs none of them (everything it matches is on the bus after
+	// the snapshot's checkpoints); any other query fails with objectsDown.
+	objectsDown error
 }
+
+// UnavailableError means the object store did not answer; the query may succeed later (the
+// querier answers 503).
+type UnavailableError struct{ Err error }
+
+func (e *UnavailableError) Error() string     { return "object store unavailable: " + e.Err.Error() }
+func (e *UnavailableError) Unwrap() error     { return e.Err }
+func (e *UnavailableError) Unavailable() bool { return true }
 
 func (sn *snapshot) after(p int) uint64 { return sn.checkpoints[p].Seq }
 
-// snapshot reads checkpoints first, then the index: see the package comment.
+// snapshot reads checkpoints first, then the index: see the package comment. While the
+// object store does not answer, it returns the tenant's last complete snapshot marked
+// objectsDown: its checkpoints are older, so its tail is longer, and it is as exact.
 func (s *Store) snapshot(ctx context.Context, tenant string) (*snapshot, error) {
 	cps, err := s.cps.All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
+	sn, err := s.readIndex(ctx, tenant, cps)
+	var down *UnavailableError
+	switch {
+	case err == nil:
+		s.mu.Lock()
+		s.last[tenant] = sn
+		s.mu.Unlock()
+		return sn, nil
+	case ctx.Err() != nil || !errors.As(err, &down):
+		return nil, err
+	}
+	s.m.objectsDown.Inc()
+	s.mu.Lock()
+	last := s.last[tenant]
+	s.mu.Unlock()
+	if last == nil {
+		return nil, err
+	}
+	return &snapshot{checkpoints: last.checkpoints, segments: last.segments, objectsDown: err}, nil
+}
+
+// readIndex lists the tenant's index segments and keeps those cps make visible. An error
+// from the object store is an *UnavailableError.
+func (s *Store) readIndex(ctx context.Context, tenant string, cps map[int]schemas.Checkpoint) (*snapshot, error) {
 	sn := &snapshot{checkpoints: cps}
 	var all []segment
 	var segKeys []string
@@ -85,7 +126,7 @@ func (s *Store) snapshot(ctx context.Context, tenant string) (*snapshot, error) 
 		segKeys = append(segKeys, key)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("list index: %w", err)
+		return nil, &UnavailableError{fmt.Errorf("list index: %w", err)}
 	}
 	for _, key := range segKeys {
 		id, ok := schemas.IDFromIndexKey(key)
@@ -137,7 +178,10 @@ func (s *Store) index(ctx context.Context, key string) (*chunk.Index, error) {
 	}
 	b, err := s.bucket.Get(ctx, key)
 	if err != nil {
-		return nil, err
+		if objstore.IsNotFound(err) {
+			return nil, err
+		}
+		return nil, &UnavailableError{fmt.Errorf("read index %s: %w", key, err)}
 	}
 	idx, err = chunk.DecodeIndex(b)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -64,15 +63,18 @@ func (a *app) handleConfig(w http.ResponseWriter, _ *http.Request) {
 }
 
 // handleFlush makes the chunker commit everything it consumed, like Loki's /flush; it returns
-// once the data is durable in the object store.
+// once the data is durable in the object store, or 503 when it could not be done now.
 func (a *app) handleFlush(w http.ResponseWriter, r *http.Request) {
 	if a.chunker == nil {
 		http.Error(w, "this process runs no chunker", http.StatusNotFound)
 		return
 	}
 	if err := a.chunker.Flush(r.Context()); err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, context.Canceled) {
+		// Only the caller going away is 499: a partition stopped under the flush (its lease
+		// lapsed while the bus had no leader, say) also ends in context.Canceled. Whatever
+		// kept the flush from finishing, asking again later can succeed.
+		status := http.StatusServiceUnavailable
+		if r.Context().Err() != nil {
 			status = 499
 		}
 		http.Error(w, "flush: "+err.Error(), status)

@@ -206,6 +206,11 @@ func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // rawPost is a POST safe to call from any goroutine (no t.Fatal).
 func rawPost(u, tenant string, body []byte) (int, error) {
+	return rawPostWith(http.DefaultClient, u, tenant, body)
+}
+
+// rawPostWith is rawPost through client c (e.g. one with a timeout).
+func rawPostWith(c *http.Client, u, tenant string, body []byte) (int, error) {
 	req, err := http.NewRequest("POST", u, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
@@ -214,7 +219,7 @@ func rawPost(u, tenant string, body []byte) (int, error) {
 	if tenant != "" {
 		req.Header.Set("X-Scope-OrgID", tenant)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
 	}
