@@ -108,3 +108,29 @@ func TestShippedKubernetesConfig(t *testing.T) {
 		t.Fatalf("shipped config not applied: bus %+v, storage %q, chunker %+v", cfg.Bus, cfg.Storage.Backend, cfg.Chunker)
 	}
 }
+
+// README.md's flag table lists every flag with its current help text.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	fs := flag.NewFlagSet("jetlog", flag.ContinueOnError)
+	cfg.RegisterFlags(fs)
+	fs.String("config.file", "", "")
+	fs.Bool("config.expand-env", false, "")
+	fs.VisitAll(func(f *flag.Flag) {
+		row := "| `-" + f.Name + "` |"
+		i := strings.Index(string(readme), row)
+		if i < 0 {
+			t.Errorf("README.md has no row for -%s", f.Name)
+			return
+		}
+		line := string(readme[i:])
+		line = line[:strings.IndexByte(line, '\n')]
+		if f.Usage != "" && !strings.Contains(line, f.Usage) {
+			t.Errorf("README.md row for -%s does not carry its help text %q:\n%s", f.Name, f.Usage, line)
+		}
+	})
+}
