@@ -30,14 +30,38 @@ type SelectParams struct {
 	// and stop early through the iterator being closed.
 	Direction Direction
 	Limit     int
+	// Omit names what the engine will not read, so storage may leave it out of the
+	// entries (and not read it at all). The zero value asks for everything.
+	Omit Projection
 }
+
+// Projection is a set of entry parts the engine does not need.
+type Projection uint8
+
+const (
+	// OmitLine: the engine reads only the line's length. Storage may leave Line nil and
+	// set Size instead.
+	OmitLine Projection = 1 << iota
+	// OmitMetadata: the engine ignores structured metadata; storage may leave it nil.
+	OmitMetadata
+)
 
 // RawEntry is one stored log entry.
 type RawEntry struct {
 	Timestamp int64 // Unix nanoseconds
 	Line      []byte
+	// Size is the line's length when storage left Line out (SelectParams.Omit); use Len.
+	Size int
 	// Metadata is the entry's structured metadata, sorted by name.
 	Metadata labels.Labels
+}
+
+// Len is the length of the entry's line, whether or not storage returned the line.
+func (e *RawEntry) Len() int {
+	if e.Line == nil {
+		return e.Size
+	}
+	return len(e.Line)
 }
 
 // Batch is a run of entries of one stream, ascending by timestamp.
@@ -48,8 +72,8 @@ type Batch struct {
 }
 
 // BatchIterator walks batches. Contract:
-//   - At's batch (and the bytes of its lines) is valid only until the next call to Next;
-//     callers copy what they keep.
+//   - At's batch (and the bytes of its lines) is read-only and never reused by storage:
+//     callers may keep it, and hand it to other goroutines, after the next call to Next.
 //   - Across the whole walk every stored entry matching the params appears exactly once:
 //     exact duplicates (same stream, timestamp and line) are returned once.
 //   - Batches of different streams may interleave; batches of one stream need not be in time

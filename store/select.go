@@ -128,6 +128,7 @@ func overlapping(sp *streamPlan) bool {
 // produce emits every planned stream: merged streams whole, the rest object by object.
 func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, out chan<- *logql.Batch) error {
 	filter := prefilter(p.LineFilters)
+	cols := columns(p, filter)
 	emit := func(b *logql.Batch) error {
 		select {
 		case out <- b:
@@ -172,9 +173,9 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 			defer wg.Done()
 			for seg := range segs {
 				bb := &batcher{emit: emit}
-				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, filter, func(ord int, ts int64, line []byte, md labels.Labels) error {
-					st := &seg.idx.Streams[ord]
-					return bb.add(st.Labels, st.Fingerprint, ts, line, md)
+				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, filter, func(row *chunk.Row) error {
+					st := &seg.idx.Streams[row.Ord]
+					return bb.add(st.Labels, st.Fingerprint, row)
 				})
 				if err == nil {
 					err = bb.flush()
@@ -211,8 +212,10 @@ var scanWorkers = max(2, runtime.GOMAXPROCS(0))
 func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *streamPlan, filter func([]byte) bool, emit func(*logql.Batch) error) error {
 	all := slices.Clone(sp.tail)
 	for _, pt := range sp.parts {
-		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, filter, func(_ int, ts int64, line []byte, md labels.Labels) error {
-			all = append(all, logql.RawEntry{Timestamp: ts, Line: bytes.Clone(line), Metadata: md})
+		// Exact duplicates are found by their lines: a merged stream always reads them.
+		cols := columns(p, filter) | chunk.ColLine
+		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, cols, filter, func(row *chunk.Row) error {
+			all = append(all, logql.RawEntry{Timestamp: row.Ts, Line: bytes.Clone(row.Line), Metadata: row.Metadata})
 			return nil
 		})
 		if err != nil {
@@ -227,9 +230,9 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 	return nil
 }
 
-// readObject reads the given stream ordinals of one visible object.
-func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64,
-	filter func([]byte) bool, fn func(ord int, ts int64, line []byte, md labels.Labels) error) error {
+// readObject reads the given stream ordinals of one visible object, decoding only cols.
+func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64, cols chunk.Columns,
+	filter func([]byte) bool, fn func(row *chunk.Row) error) error {
 	data, err := s.bucket.Get(ctx, schemas.DataKey(tenant, seg.id))
 	if err != nil {
 		return fmt.Errorf("read object %s: %w", seg.id, err)
@@ -237,14 +240,18 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ord
 	s.m.objectsRead.Inc()
 	s.m.objectBytes.Add(float64(len(data)))
 	var lines, n int64
-	err = chunk.Read(data, seg.idx, ords, start, end, func(ord int, ts int64, line []byte, md labels.Labels) error {
-		lines++
-		n += int64(len(line))
-		if filter != nil && !filter(line) {
-			return nil
-		}
-		return fn(ord, ts, line, md)
-	})
+	r := bytes.NewReader(data)
+	obj, err := chunk.OpenObject(r, int64(len(data)), seg.idx)
+	if err == nil {
+		err = obj.Scan(r, chunk.Scan{Ordinals: ords, Start: start, End: end, Columns: cols}, func(row *chunk.Row) error {
+			lines++
+			n += int64(row.Size)
+			if filter != nil && !filter(row.Line) {
+				return nil
+			}
+			return fn(row)
+		})
+	}
 	s.m.linesScanned.Add(float64(lines))
 	s.m.bytesScanned.Add(float64(n))
 	if err != nil {
@@ -255,6 +262,18 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ord
 		return fmt.Errorf("object %s: %w", seg.id, err)
 	}
 	return nil
+}
+
+// columns is what a scan must decode for p: a line filter needs lines.
+func columns(p logql.SelectParams, filter func([]byte) bool) chunk.Columns {
+	cols := chunk.AllColumns
+	if p.Omit&logql.OmitLine != 0 && filter == nil {
+		cols &^= chunk.ColLine
+	}
+	if p.Omit&logql.OmitMetadata != 0 {
+		cols &^= chunk.ColMetadata
+	}
+	return cols
 }
 
 // sortDedup orders entries by (timestamp, line) and drops exact duplicates, as Loki does.
@@ -293,16 +312,22 @@ type batcher struct {
 	entries []logql.RawEntry
 }
 
-func (b *batcher) add(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) error {
+// add copies row into the current batch; a row without its line (not decoded) keeps its
+// size only.
+func (b *batcher) add(ls labels.Labels, h uint64, row *chunk.Row) error {
 	if len(b.entries) > 0 && (h != b.hash || len(b.entries) == batchSize) {
 		if err := b.flush(); err != nil {
 			return err
 		}
 	}
 	b.labels, b.hash = ls, h
-	b.offs = append(b.offs, [2]int{len(b.arena), len(b.arena) + len(line)})
-	b.arena = append(b.arena, line...)
-	b.entries = append(b.entries, logql.RawEntry{Timestamp: ts, Metadata: md})
+	if row.Line != nil {
+		b.offs = append(b.offs, [2]int{len(b.arena), len(b.arena) + len(row.Line)})
+		b.arena = append(b.arena, row.Line...)
+	} else {
+		b.offs = append(b.offs, [2]int{-1, 0})
+	}
+	b.entries = append(b.entries, logql.RawEntry{Timestamp: row.Ts, Size: row.Size, Metadata: row.Metadata})
 	return nil
 }
 
@@ -311,7 +336,9 @@ func (b *batcher) flush() error {
 		return nil
 	}
 	for i, o := range b.offs {
-		b.entries[i].Line = b.arena[o[0]:o[1]:o[1]]
+		if o[0] >= 0 {
+			b.entries[i].Line = b.arena[o[0]:o[1]:o[1]]
+		}
 	}
 	batch := &logql.Batch{Labels: b.labels, Hash: b.hash, Entries: b.entries}
 	b.arena, b.offs, b.entries = nil, b.offs[:0], nil

@@ -60,6 +60,16 @@ func (q *Querier) SelectLogs(_ context.Context, p logql.SelectParams) (logql.Bat
 		es = slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
 			return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
 		})
+		for i := range es {
+			// Leave out what the engine said it will not read, as storage may, so that
+			// engine tests catch a projection that drops something a query needs.
+			if p.Omit&logql.OmitLine != 0 {
+				es[i].Size, es[i].Line = len(es[i].Line), nil
+			}
+			if p.Omit&logql.OmitMetadata != 0 {
+				es[i].Metadata = nil
+			}
+		}
 		if len(es) > 0 {
 			out = append(out, &logql.Batch{Labels: b.Labels, Hash: b.Hash, Entries: es})
 		}
