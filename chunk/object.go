@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,10 @@ type Scan struct {
 	// Start <= ts < End.
 	Start, End int64
 	Columns    Columns
+	// Contains, when not empty, lets the scan skip rows whose lines cannot hold, for
+	// every element, at least one of its strings (by the blocks' trigram filters). It
+	// only skips: rows it returns need not match.
+	Contains [][]string
 }
 
 // Row is one row as a scan decoded it. Fields of columns not asked for are zero, except
@@ -58,10 +63,11 @@ const (
 	colTs
 	colLine
 	colMetadata
+	colSize // version 2
 	numCols
 )
 
-var colNames = [numCols]string{"stream", "ts", "line", "metadata"}
+var colNames = [numCols]string{"stream", "ts", "line", "metadata", "size"}
 
 // OpenObject reads the footer and page index of a data object of size bytes through r,
 // which must stay readable while the Object is used with it (Scan may be given another
@@ -73,7 +79,7 @@ func OpenObject(r io.ReaderAt, size int64, idx *Index) (o *Object, err error) {
 			o, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	f, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.ReadBufferSize(4<<10))
+	f, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.ReadBufferSize(readAhead))
 	if err != nil {
 		if isIOError(err) {
 			return nil, err
@@ -86,15 +92,19 @@ func OpenObject(r io.ReaderAt, size int64, idx *Index) (o *Object, err error) {
 	o = &Object{f: f, idx: idx}
 	for i, name := range colNames {
 		lc, ok := f.Schema().Lookup(name)
-		if !ok {
+		switch {
+		case ok:
+			o.col[i] = lc.ColumnIndex
+		case i == colSize && idx.Version < 2:
+			o.col[i] = -1
+		default:
 			return nil, fmt.Errorf("%w: no column %s", ErrCorrupt, name)
 		}
-		o.col[i] = lc.ColumnIndex
 	}
 	var first int64
 	for _, rg := range f.RowGroups() {
 		o.rgFirst = append(o.rgFirst, first)
-		if len(rg.ColumnChunks()) < numCols {
+		if len(rg.ColumnChunks()) < len(f.Schema().Columns()) {
 			return nil, fmt.Errorf("%w: row group has %d columns", ErrCorrupt, len(rg.ColumnChunks()))
 		}
 		first += rg.NumRows()
@@ -128,25 +138,162 @@ func (o *Object) Scan(r io.ReaderAt, sc Scan, fn func(*Row) error) (err error) {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
-	ords := slices.Clone(sc.Ordinals)
-	slices.Sort(ords)
+	spans, err := o.plan(sc)
+	if err != nil {
+		return err
+	}
 	sr := &scanner{o: o, r: r, sc: sc, fn: fn}
 	defer sr.close()
+	for _, sp := range spans {
+		if err := sr.rows(sp.ord, sp.lo, sp.hi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// span is a run [lo, hi) of object rows of stream ord that a scan reads.
+type span struct {
+	ord    int
+	lo, hi int64
+}
+
+// plan lists the rows a scan reads, in ascending order.
+func (o *Object) plan(sc Scan) ([]span, error) {
+	ords := slices.Clone(sc.Ordinals)
+	slices.Sort(ords)
+	var out []span
 	for _, ord := range ords {
 		if ord < 0 || ord >= len(o.idx.Streams) {
-			return fmt.Errorf("stream ordinal %d out of range", ord)
+			return nil, fmt.Errorf("stream ordinal %d out of range", ord)
 		}
 		s := &o.idx.Streams[ord]
 		if s.Entries == 0 || s.MaxT < sc.Start || s.MinT >= sc.End {
 			continue
 		}
 		lo, hi := s.rowsIn(sc.Start, sc.End)
-		if err := sr.rows(ord, s.FirstRow+lo, s.FirstRow+hi); err != nil {
-			return err
+		if len(sc.Contains) == 0 || len(s.Blocks) == 0 {
+			if lo < hi {
+				out = append(out, span{ord, s.FirstRow + lo, s.FirstRow + hi})
+			}
+			continue
+		}
+		var first int64
+		for _, b := range s.Blocks {
+			blo, bhi := max(lo, first), min(hi, first+b.Rows)
+			first += b.Rows
+			if blo >= bhi || !blockMayMatch(b.Grams, sc.Contains) {
+				continue
+			}
+			if k := len(out); k > 0 && out[k-1].ord == ord && out[k-1].hi == s.FirstRow+blo {
+				out[k-1].hi = s.FirstRow + bhi
+				continue
+			}
+			out = append(out, span{ord, s.FirstRow + blo, s.FirstRow + bhi})
 		}
 	}
-	return nil
+	return out, nil
 }
+
+// blockMayMatch reports whether, for every conjunct, one of its strings may be in a line
+// of the block.
+func blockMayMatch(f []byte, contains [][]string) bool {
+	for _, alts := range contains {
+		ok := false
+		for _, a := range alts {
+			if mayContain(f, a) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Ranges returns the byte ranges [off, end) of the object that Scan(r, sc, ...) reads:
+// the pages of the asked columns holding the planned rows, coalesced and ascending, so
+// that a caller reading remote storage can fetch them in a few requests first. Each
+// range is padded by readAhead bytes, which the page reader may read past a page.
+func (o *Object) Ranges(sc Scan) (out [][2]int64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
+		}
+	}()
+	spans, err := o.plan(sc)
+	if err != nil {
+		return nil, err
+	}
+	cols := []int{colStream, colTs}
+	switch {
+	case sc.Columns&ColLine != 0:
+		cols = append(cols, colLine)
+	case sc.Columns&ColSize != 0 && o.col[colSize] >= 0:
+		cols = append(cols, colSize)
+	case sc.Columns&ColSize != 0:
+		cols = append(cols, colLine)
+	}
+	if sc.Columns&ColMetadata != 0 {
+		cols = append(cols, colMetadata)
+	}
+	var rs [][2]int64
+	rgs := o.f.RowGroups()
+	for _, sp := range spans {
+		for lo := sp.lo; lo < sp.hi; {
+			rg := sortSearch(o.rgFirst, lo)
+			base := o.rgFirst[rg]
+			hi := min(sp.hi, base+rgs[rg].NumRows())
+			chunks := rgs[rg].ColumnChunks()
+			for _, c := range cols {
+				if c == colMetadata && !o.hasMetadata(sp.ord) {
+					continue
+				}
+				oi, err := chunks[o.col[c]].OffsetIndex()
+				if err != nil {
+					return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+				}
+				for p := 0; p < oi.NumPages(); p++ {
+					first, end := oi.FirstRowIndex(p), rgs[rg].NumRows()
+					if p+1 < oi.NumPages() {
+						end = oi.FirstRowIndex(p + 1)
+					}
+					if end > lo-base && first < hi-base {
+						rs = append(rs, [2]int64{oi.Offset(p), oi.Offset(p) + oi.CompressedPageSize(p) + readAhead})
+					}
+				}
+			}
+			lo = hi
+		}
+	}
+	slices.SortFunc(rs, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	for _, r := range rs {
+		r[1] = min(r[1], o.f.Size())
+		if k := len(out); k > 0 && r[0] <= out[k-1][1]+coalesceGap {
+			out[k-1][1] = max(out[k-1][1], r[1])
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// readAhead is the page reader's buffer: it may read that far past a page it reads.
+const readAhead = 4 << 10
+
+// coalesceGap joins ranges closer than this: one request costs more than the bytes.
+const coalesceGap = 64 << 10
+
+// hasMetadata reports whether stream ord may have rows with structured metadata (version
+// 1 indexes do not say).
+func (o *Object) hasMetadata(ord int) bool {
+	return o.idx.Version < 2 || o.idx.Streams[ord].MetadataRows > 0
+}
+
+// Size is the object's size in bytes.
+func (o *Object) Size() int64 { return o.f.Size() }
 
 // rowsIn bounds, by the per-minute counts, the stream's rows (relative to FirstRow) that
 // can hold timestamps in [start, end): rows are sorted by time, so the rows of the minutes
@@ -187,8 +334,9 @@ func (sr *scanner) close() {
 // rows emits the rows [lo, hi) of stream ord that lie in the time range.
 func (sr *scanner) rows(ord int, lo, hi int64) error {
 	o := sr.o
-	wantLine := sr.sc.Columns&(ColLine|ColSize) != 0
-	wantMD := sr.sc.Columns&ColMetadata != 0
+	wantLine := sr.sc.Columns&ColLine != 0 || (sr.sc.Columns&ColSize != 0 && o.col[colSize] < 0)
+	wantSize := !wantLine && sr.sc.Columns&ColSize != 0
+	wantMD := sr.sc.Columns&ColMetadata != 0 && o.hasMetadata(ord)
 	for lo < hi {
 		rg := sortSearch(o.rgFirst, lo)
 		if err := sr.enterRowGroup(rg); err != nil {
@@ -224,6 +372,12 @@ func (sr *scanner) rows(ord int, lo, hi int64) error {
 				if sr.sc.Columns&ColLine != 0 {
 					sr.row.Line = line
 				}
+			} else if wantSize {
+				n, err := sr.cur[colSize].int32At(row)
+				if err != nil {
+					return err
+				}
+				sr.row.Size = int(n)
 			}
 			if wantMD {
 				b, err := sr.cur[colMetadata].optionalBytesAt(row)
@@ -260,14 +414,15 @@ func (sr *scanner) enterRowGroup(rg int) error {
 	sr.rg = rg
 	chunks := sr.o.f.RowGroups()[rg].ColumnChunks()
 	for i := range sr.cur {
+		if sr.o.col[i] < 0 {
+			sr.cur[i] = cursor{}
+			continue
+		}
 		cc, ok := chunks[sr.o.col[i]].(*parquet.FileColumnChunk)
 		if !ok {
 			return fmt.Errorf("%w: unexpected column chunk type", ErrCorrupt)
 		}
-		sr.cur[i] = cursor{cc: cc, r: sr.r}
-	}
-	for i := range sr.cur {
-		sr.cur[i].open()
+		sr.cur[i] = cursor{cc: cc, r: sr.r} // pages are opened when a row is asked for
 	}
 	return nil
 }
