@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -82,7 +83,7 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 			}
 		}
 	}
-	filter := prefilter(p.LineFilters)
+	filter := prefilter(literals(p.LineFilters))
 	if s.tail != nil {
 		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, func(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) {
 			s.m.linesScanned.Inc()
@@ -127,7 +128,8 @@ func overlapping(sp *streamPlan) bool {
 
 // produce emits every planned stream: merged streams whole, the rest object by object.
 func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, out chan<- *logql.Batch) error {
-	filter := prefilter(p.LineFilters)
+	lits := literals(p.LineFilters)
+	filter := prefilter(lits)
 	cols := columns(p, filter)
 	emit := func(b *logql.Batch) error {
 		select {
@@ -173,7 +175,7 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 			defer wg.Done()
 			for seg := range segs {
 				bb := &batcher{emit: emit}
-				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, filter, func(row *chunk.Row) error {
+				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, lits, filter, func(row *chunk.Row) error {
 					st := &seg.idx.Streams[row.Ord]
 					return bb.add(st.Labels, st.Fingerprint, row)
 				})
@@ -214,7 +216,7 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 	for _, pt := range sp.parts {
 		// Exact duplicates are found by their lines: a merged stream always reads them.
 		cols := columns(p, filter) | chunk.ColLine
-		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, cols, filter, func(row *chunk.Row) error {
+		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, cols, literals(p.LineFilters), filter, func(row *chunk.Row) error {
 			all = append(all, logql.RawEntry{Timestamp: row.Ts, Line: bytes.Clone(row.Line), Metadata: row.Metadata})
 			return nil
 		})
@@ -232,18 +234,28 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 
 // readObject reads the given stream ordinals of one visible object, decoding only cols.
 func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64, cols chunk.Columns,
-	filter func([]byte) bool, fn func(row *chunk.Row) error) error {
-	data, err := s.bucket.Get(ctx, schemas.DataKey(tenant, seg.id))
+	contains [][]string, filter func([]byte) bool, fn func(row *chunk.Row) error) error {
+	key := schemas.DataKey(tenant, seg.id)
+	obj, err := s.openObject(ctx, key, seg.idx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if errors.Is(err, chunk.ErrCorrupt) {
+			s.m.corrupt.Inc()
+		}
 		return fmt.Errorf("read object %s: %w", seg.id, err)
 	}
 	s.m.objectsRead.Inc()
-	s.m.objectBytes.Add(float64(len(data)))
-	var lines, n int64
-	r := bytes.NewReader(data)
-	obj, err := chunk.OpenObject(r, int64(len(data)), seg.idx)
+	sc := chunk.Scan{Ordinals: ords, Start: start, End: end, Columns: cols, Contains: contains}
+	rr := &rangeReader{ctx: ctx, bucket: s.bucket, key: key, size: obj.Size()}
+	ranges, err := obj.Ranges(sc)
 	if err == nil {
-		err = obj.Scan(r, chunk.Scan{Ordinals: ords, Start: start, End: end, Columns: cols}, func(row *chunk.Row) error {
+		err = rr.fetch(ranges...)
+	}
+	var lines, n int64
+	if err == nil {
+		err = obj.Scan(rr, sc, func(row *chunk.Row) error {
 			lines++
 			n += int64(row.Size)
 			if filter != nil && !filter(row.Line) {
@@ -252,13 +264,16 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ord
 			return fn(row)
 		})
 	}
+	s.m.objectBytes.Add(float64(rr.fetched))
 	s.m.linesScanned.Add(float64(lines))
 	s.m.bytesScanned.Add(float64(n))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.m.corrupt.Inc()
+		if errors.Is(err, chunk.ErrCorrupt) {
+			s.m.corrupt.Inc()
+		}
 		return fmt.Errorf("object %s: %w", seg.id, err)
 	}
 	return nil
@@ -345,22 +360,32 @@ func (b *batcher) flush() error {
 	return b.emit(batch)
 }
 
-// prefilter turns leading |= filters (plain substrings) into a cheap scan-time check. It may
-// only drop lines that the engine's pipeline would drop too.
-func prefilter(fs []syntax.LineFilter) func([]byte) bool {
-	var needles [][][]byte
+// literals are the strings of the leading |= filters (plain substrings): every line the
+// pipeline keeps contains, for each element, one of its strings.
+func literals(fs []syntax.LineFilter) [][]string {
+	var out [][]string
 	for _, f := range fs {
 		if f.Op != syntax.LineContains || f.IP || len(f.Values) == 0 {
 			continue
 		}
-		var alts [][]byte
-		for _, v := range f.Values {
-			alts = append(alts, []byte(v))
-		}
-		needles = append(needles, alts)
+		out = append(out, f.Values)
 	}
-	if len(needles) == 0 {
+	return out
+}
+
+// prefilter turns the literals into a cheap scan-time check. It may only drop lines that
+// the engine's pipeline would drop too.
+func prefilter(lits [][]string) func([]byte) bool {
+	if len(lits) == 0 {
 		return nil
+	}
+	var needles [][][]byte
+	for _, alts := range lits {
+		var bs [][]byte
+		for _, v := range alts {
+			bs = append(bs, []byte(v))
+		}
+		needles = append(needles, bs)
 	}
 	return func(line []byte) bool {
 		for _, alts := range needles {

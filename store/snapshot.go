@@ -45,6 +45,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	indexes map[string]*chunk.Index // decoded index segments by key (immutable objects)
+	objects map[string]*chunk.Object
 	lbls    map[string]labels.Labels
 }
 
@@ -57,7 +58,7 @@ func New(_ Config, bucket objstore.Bucket, cps Checkpoints, tail Tail, logger *s
 		logger = slog.Default()
 	}
 	return &Store{bucket: bucket, cps: cps, tail: tail, logger: logger, m: newMetrics(reg),
-		indexes: map[string]*chunk.Index{}, lbls: map[string]labels.Labels{}}, nil
+		indexes: map[string]*chunk.Index{}, objects: map[string]*chunk.Object{}, lbls: map[string]labels.Labels{}}, nil
 }
 
 type segment struct {
