@@ -344,53 +344,59 @@ func (sr *scanner) rows(ord int, lo, hi int64) error {
 		}
 		base := o.rgFirst[rg]
 		end := min(hi, base+o.f.RowGroups()[rg].NumRows())
-		for row := lo - base; row < end-base; row++ {
-			st, err := sr.cur[colStream].int32At(row)
-			if err != nil {
-				return err
+		for row := lo - base; row < end-base; {
+			// A run of rows whose every asked column is in the current page.
+			run := end - base
+			for c := range sr.cur {
+				if c == colStream || c == colTs || (c == colLine && wantLine) || (c == colSize && wantSize) || (c == colMetadata && wantMD) {
+					cu := &sr.cur[c]
+					if err := cu.at(row); err != nil {
+						return err
+					}
+					run = min(run, cu.first+cu.n)
+				}
 			}
-			if int(st) != ord {
-				return fmt.Errorf("%w: row of stream %d where the index puts stream %d", ErrCorrupt, st, ord)
+			st, tc := &sr.cur[colStream], &sr.cur[colTs]
+			for _, v := range st.i32[row-st.first : run-st.first] {
+				if int(v) != ord {
+					return fmt.Errorf("%w: row of stream %d where the index puts stream %d", ErrCorrupt, v, ord)
+				}
 			}
-			ts, err := sr.cur[colTs].int64At(row)
-			if err != nil {
-				return err
-			}
-			if ts < sr.sc.Start {
-				continue
-			}
-			if ts >= sr.sc.End {
-				return nil // rows are sorted by time within a stream
-			}
-			sr.row = Row{Ord: ord, Ts: ts}
-			if wantLine {
-				line, err := sr.cur[colLine].bytesAt(row)
-				if err != nil {
+			for i, ts := range tc.i64[row-tc.first : run-tc.first] {
+				if ts < sr.sc.Start {
+					continue
+				}
+				if ts >= sr.sc.End {
+					return nil // rows are sorted by time within a stream
+				}
+				r := row + int64(i)
+				sr.row = Row{Ord: ord, Ts: ts}
+				if wantLine {
+					lc := &sr.cur[colLine]
+					j := r - lc.first
+					line := lc.data[lc.offs[j]:lc.offs[j+1]:lc.offs[j+1]]
+					sr.row.Size = len(line)
+					if sr.sc.Columns&ColLine != 0 {
+						sr.row.Line = line
+					}
+				} else if wantSize {
+					sc := &sr.cur[colSize]
+					sr.row.Size = int(sc.i32[r-sc.first])
+				}
+				if wantMD {
+					b, err := sr.cur[colMetadata].optionalBytesAt(r)
+					if err != nil {
+						return err
+					}
+					if sr.row.Metadata, err = decodeMetadata(b); err != nil {
+						return fmt.Errorf("%w: %v", ErrCorrupt, err)
+					}
+				}
+				if err := sr.fn(&sr.row); err != nil {
 					return err
 				}
-				sr.row.Size = len(line)
-				if sr.sc.Columns&ColLine != 0 {
-					sr.row.Line = line
-				}
-			} else if wantSize {
-				n, err := sr.cur[colSize].int32At(row)
-				if err != nil {
-					return err
-				}
-				sr.row.Size = int(n)
 			}
-			if wantMD {
-				b, err := sr.cur[colMetadata].optionalBytesAt(row)
-				if err != nil {
-					return err
-				}
-				if sr.row.Metadata, err = decodeMetadata(b); err != nil {
-					return fmt.Errorf("%w: %v", ErrCorrupt, err)
-				}
-			}
-			if err := sr.fn(&sr.row); err != nil {
-				return err
-			}
+			row = run
 		}
 		lo = end
 	}
@@ -519,20 +525,6 @@ func pageError(err error) error {
 		return fmt.Errorf("%w: column ends early", ErrCorrupt)
 	}
 	return fmt.Errorf("%w: %v", ErrCorrupt, err)
-}
-
-func (c *cursor) int32At(row int64) (int32, error) {
-	if err := c.at(row); err != nil {
-		return 0, err
-	}
-	return c.i32[row-c.first], nil
-}
-
-func (c *cursor) int64At(row int64) (int64, error) {
-	if err := c.at(row); err != nil {
-		return 0, err
-	}
-	return c.i64[row-c.first], nil
 }
 
 func (c *cursor) bytesAt(row int64) ([]byte, error) {
