@@ -62,6 +62,8 @@ func (sh *rangeShard) consume(b *Batch) {
 		se = sh.ext.ForStream(b.Labels)
 		sh.streams[b.Hash] = se
 	}
+	var last *acc
+	var lastRes *log.LabelsResult
 	for i := range b.Entries {
 		en := &b.Entries[i]
 		n := en.Len()
@@ -74,9 +76,12 @@ func (sh *rangeShard) consume(b *Batch) {
 		if sh.bare && sh.mode == log.BytesSamples {
 			v = float64(n) // the line may have been left out by storage
 		}
-		a := sh.byRes[lbs]
-		if a == nil {
-			a = sh.accFor(lbs)
+		a := last
+		if lbs != lastRes {
+			if a = sh.byRes[lbs]; a == nil {
+				a = sh.accFor(lbs)
+			}
+			last, lastRes = a, lbs
 		}
 		if sh.windowed {
 			sh.addWindowed(a, en.Timestamp, v)
@@ -141,6 +146,7 @@ func (ev *evaluator) consumeShards(ctx context.Context, it BatchIterator, newSha
 	n := max(1, min(runtime.GOMAXPROCS(0), 8))
 	shards := make([]*rangeShard, n)
 	ch := make(chan *Batch, 2*n)
+	rel, _ := it.(BatchReleaser)
 	var wg sync.WaitGroup
 	for i := range shards {
 		sh := newShard()
@@ -150,6 +156,9 @@ func (ev *evaluator) consumeShards(ctx context.Context, it BatchIterator, newSha
 			defer wg.Done()
 			for b := range ch {
 				sh.consume(b)
+				if rel != nil {
+					rel.Release(b)
+				}
 			}
 		}()
 	}

@@ -72,8 +72,9 @@ type Batch struct {
 }
 
 // BatchIterator walks batches. Contract:
-//   - At's batch (and the bytes of its lines) is read-only and never reused by storage:
-//     callers may keep it, and hand it to other goroutines, after the next call to Next.
+//   - At's batch (and the bytes of its lines) is read-only, and storage does not reuse it
+//     before the caller passes it to Release (see BatchReleaser): callers may keep it, and
+//     hand it to other goroutines, after the next call to Next.
 //   - Across the whole walk every stored entry matching the params appears exactly once:
 //     exact duplicates (same stream, timestamp and line) are returned once.
 //   - Batches of different streams may interleave; batches of one stream need not be in time
@@ -84,6 +85,13 @@ type BatchIterator interface {
 	At() *Batch
 	Err() error
 	Close() error
+}
+
+// BatchReleaser is implemented by iterators that reuse the memory of batches handed back:
+// the caller passes a batch it no longer reads, lines and metadata included, to Release.
+// Releasing is optional; a batch must not be used after it.
+type BatchReleaser interface {
+	Release(b *Batch)
 }
 
 // Querier is what the engine needs from storage.

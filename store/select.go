@@ -47,11 +47,11 @@ func (s *Store) SelectLogs(ctx context.Context, p logql.SelectParams) (logql.Bat
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	it := &chanIter{ch: make(chan *logql.Batch, 4), cancel: cancel, done: make(chan struct{})}
+	it := &chanIter{ch: make(chan *logql.Batch, 4), cancel: cancel, done: make(chan struct{}), pool: newBatchPool()}
 	go func() {
 		defer close(it.done)
 		defer close(it.ch)
-		it.err = s.produce(ctx, p, plans, it.ch)
+		it.err = s.produce(ctx, p, plans, it.pool, it.ch)
 	}()
 	return it, nil
 }
@@ -127,7 +127,7 @@ func overlapping(sp *streamPlan) bool {
 }
 
 // produce emits every planned stream: merged streams whole, the rest object by object.
-func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, out chan<- *logql.Batch) error {
+func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, pool *batchPool, out chan<- *logql.Batch) error {
 	lits := literals(p.LineFilters)
 	filter := prefilter(lits)
 	cols := columns(p, filter)
@@ -174,7 +174,7 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 		go func() {
 			defer wg.Done()
 			for seg := range segs {
-				bb := &batcher{emit: emit}
+				bb := &batcher{emit: emit, pool: pool}
 				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, lits, filter, func(row *chunk.Row) error {
 					st := &seg.idx.Streams[row.Ord]
 					return bb.add(st.Labels, st.Fingerprint, row)
@@ -318,46 +318,99 @@ func splitBatches(ls labels.Labels, h uint64, es []logql.RawEntry) []*logql.Batc
 }
 
 // batcher groups consecutive rows of one stream into batches whose lines live in one arena.
+// Batches the engine releases come back through pool and are filled again.
 type batcher struct {
-	emit    func(*logql.Batch) error
-	labels  labels.Labels
-	hash    uint64
-	arena   []byte
-	offs    [][2]int
-	entries []logql.RawEntry
+	emit  func(*logql.Batch) error
+	pool  *batchPool
+	cur   *logql.Batch
+	arena []byte
+	offs  [][2]int
 }
 
 // add copies row into the current batch; a row without its line (not decoded) keeps its
 // size only.
 func (b *batcher) add(ls labels.Labels, h uint64, row *chunk.Row) error {
-	if len(b.entries) > 0 && (h != b.hash || len(b.entries) == batchSize) {
+	if b.cur != nil && (h != b.cur.Hash || len(b.cur.Entries) == batchSize) {
 		if err := b.flush(); err != nil {
 			return err
 		}
 	}
-	b.labels, b.hash = ls, h
+	if b.cur == nil {
+		b.cur, b.arena = b.pool.get()
+		b.cur.Labels, b.cur.Hash = ls, h
+	}
 	if row.Line != nil {
 		b.offs = append(b.offs, [2]int{len(b.arena), len(b.arena) + len(row.Line)})
 		b.arena = append(b.arena, row.Line...)
 	} else {
 		b.offs = append(b.offs, [2]int{-1, 0})
 	}
-	b.entries = append(b.entries, logql.RawEntry{Timestamp: row.Ts, Size: row.Size, Metadata: row.Metadata})
+	b.cur.Entries = append(b.cur.Entries, logql.RawEntry{Timestamp: row.Ts, Size: row.Size, Metadata: row.Metadata})
 	return nil
 }
 
 func (b *batcher) flush() error {
-	if len(b.entries) == 0 {
+	if b.cur == nil {
 		return nil
 	}
 	for i, o := range b.offs {
 		if o[0] >= 0 {
-			b.entries[i].Line = b.arena[o[0]:o[1]:o[1]]
+			b.cur.Entries[i].Line = b.arena[o[0]:o[1]:o[1]]
 		}
 	}
-	batch := &logql.Batch{Labels: b.labels, Hash: b.hash, Entries: b.entries}
-	b.arena, b.offs, b.entries = nil, b.offs[:0], nil
+	batch := b.cur
+	b.pool.lend(batch, b.arena)
+	b.cur, b.arena, b.offs = nil, nil, b.offs[:0]
 	return b.emit(batch)
+}
+
+// batchPool recycles the batches (entries and line arenas) of one query: the engine hands
+// each back with Release once it no longer reads it.
+type batchPool struct {
+	mu   sync.Mutex
+	out  map[*logql.Batch][]byte // lent batches and their arenas
+	free chan pooled
+}
+
+type pooled struct {
+	b     *logql.Batch
+	arena []byte
+}
+
+func newBatchPool() *batchPool {
+	return &batchPool{out: map[*logql.Batch][]byte{}, free: make(chan pooled, 32)}
+}
+
+func (p *batchPool) get() (*logql.Batch, []byte) {
+	select {
+	case pb := <-p.free:
+		clear(pb.b.Entries) // drop references to old metadata
+		pb.b.Entries = pb.b.Entries[:0]
+		return pb.b, pb.arena[:0]
+	default:
+		return &logql.Batch{Entries: make([]logql.RawEntry, 0, batchSize)}, nil
+	}
+}
+
+func (p *batchPool) lend(b *logql.Batch, arena []byte) {
+	p.mu.Lock()
+	p.out[b] = arena
+	p.mu.Unlock()
+}
+
+// release takes b back if it came from this pool.
+func (p *batchPool) release(b *logql.Batch) {
+	p.mu.Lock()
+	arena, ok := p.out[b]
+	delete(p.out, b)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	select {
+	case p.free <- pooled{b, arena}:
+	default:
+	}
 }
 
 // literals are the strings of the leading |= filters (plain substrings): every line the
@@ -411,7 +464,11 @@ type chanIter struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
+	pool   *batchPool
 }
+
+// Release implements logql.BatchReleaser.
+func (it *chanIter) Release(b *logql.Batch) { it.pool.release(b) }
 
 func (it *chanIter) Next() bool {
 	b, ok := <-it.ch
