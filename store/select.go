@@ -85,13 +85,9 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 	}
 	filter := prefilter(literals(p.LineFilters))
 	if s.tail != nil {
-		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, func(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) {
-			s.m.linesScanned.Inc()
-			if filter != nil && !filter(line) {
-				return
-			}
-			sp := get(ls, h)
-			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: ts, Line: line, Metadata: md})
+		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, filter, func(e *tailEntry) {
+			sp := get(e.ls, e.hash)
+			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: e.ts, Line: e.line, Metadata: e.md})
 		})
 		if err != nil {
 			return nil, err
