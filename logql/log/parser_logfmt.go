@@ -14,7 +14,15 @@ type logfmtParser struct {
 	// extractions maps a logfmt key to the labels it fills; nil extracts every key.
 	extractions map[string][]string
 	buf         []byte
-	names       map[string]string // raw key -> sanitised name, per stream
+	names       map[string]logfmtKey // by raw key, per stream
+}
+
+// logfmtKey is what a raw key resolves to in one stream: its sanitised label name, and
+// whether the hints want it for an entry without structured metadata (which may add a
+// name clash, and so an _extracted rename).
+type logfmtKey struct {
+	name   string
+	wanted bool
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -37,33 +45,39 @@ func (p *logfmtParser) clone() *logfmtParser {
 }
 
 func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
-	err := p.scan(line, func(key, value []byte) {
+	err := p.scan(line, func(key, value []byte) bool {
 		if p.extractions != nil {
 			for _, name := range p.extractions[string(key)] {
 				b.setParsed(name, string(value))
 			}
-			return
+			return true
 		}
 		if len(value) == 0 && !p.keepEmpty {
-			return
+			return true
 		}
-		name, ok := p.names[string(key)]
+		k, ok := p.names[string(key)]
 		if !ok {
-			name = sanitizeLabelKey(string(key), true)
+			k.name = sanitizeLabelKey(string(key), true)
+			k.wanted = k.name != "" && b.wantsKey(k.name)
 			if p.names == nil {
-				p.names = map[string]string{}
+				p.names = map[string]logfmtKey{}
 			}
-			if len(p.names) < maxCachedNames {
-				p.names[string(key)] = name
+			if len(p.names) < maxCachedNames && len(b.metadata) == 0 {
+				p.names[string(key)] = k
 			}
 		}
-		if name == "" {
-			return
+		wanted := k.wanted
+		if len(b.metadata) > 0 {
+			wanted = k.name != "" && b.wantsKey(k.name)
 		}
-		if !b.wantsKey(name) {
-			return
+		if !wanted {
+			return true
 		}
+		name := k.name
 		b.setParsed(name, string(value))
+		// Without --strict the rest of the line cannot set an error: once the hints'
+		// labels are in, it need not be read.
+		return p.strict || !b.extractedAll()
 	})
 	if err != nil {
 		b.setErr(errLogfmt, err.Error())
@@ -78,7 +92,8 @@ func isLogfmtKeyChar(c byte) bool {
 // scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
 // run of printable characters other than '=' and '"'; a value is bare (up to the next space)
 // or a double-quoted string with Go escapes; "key" alone has an empty value.
-func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
+// f returns false to stop the walk.
+func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 	i := 0
 	for i < len(line) {
 		for i < len(line) && line[i] <= ' ' {
@@ -100,7 +115,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 			continue
 		}
 		if i >= len(line) || line[i] <= ' ' {
-			f(key, nil)
+			if !f(key, nil) {
+				return nil
+			}
 			continue
 		}
 		if line[i] != '=' {
@@ -113,7 +130,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 		}
 		i++ // '='
 		if i >= len(line) || line[i] <= ' ' {
-			f(key, nil)
+			if !f(key, nil) {
+				return nil
+			}
 			continue
 		}
 		if line[i] != '"' {
@@ -132,7 +151,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 				// The malformed pair is skipped.
 				continue
 			}
-			f(key, line[vs:i])
+			if !f(key, line[vs:i]) {
+				return nil
+			}
 			continue
 		}
 		v, next, err := p.quoted(line, i)
@@ -143,7 +164,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 			return nil
 		}
 		i = next
-		f(key, v)
+		if !f(key, v) {
+			return nil
+		}
 	}
 	return nil
 }
