@@ -107,6 +107,9 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			is.Entries++
 			is.Bytes += int64(len(e.Line))
 			addMinute(&is, e.Timestamp, int64(len(e.Line)))
+			if m := floorDiv(e.Timestamp, 60e9); e.Timestamp == m*60e9 {
+				addMinuteStart(&is, m, int64(len(e.Line)))
+			}
 			if len(e.Metadata) > 0 {
 				is.MetadataRows++
 			}
@@ -158,6 +161,15 @@ func addMinute(s *IndexStream, ts, n int64) {
 		return
 	}
 	s.Minutes = append(s.Minutes, [3]int64{m, 1, n})
+}
+
+func addMinuteStart(s *IndexStream, m, n int64) {
+	if k := len(s.MinuteStarts); k > 0 && s.MinuteStarts[k-1][0] == m {
+		s.MinuteStarts[k-1][1]++
+		s.MinuteStarts[k-1][2] += n
+		return
+	}
+	s.MinuteStarts = append(s.MinuteStarts, [3]int64{m, 1, n})
 }
 
 func floorDiv(a, b int64) int64 {

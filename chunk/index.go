@@ -53,6 +53,10 @@ type IndexStream struct {
 	FirstRow    int64         `json:"first_row"`
 	// Minutes holds [minute, entries, bytes] triples, minute = ts / 60e9, ascending.
 	Minutes [][3]int64 `json:"minutes"`
+	// MinuteStarts holds [minute, entries, bytes] of the entries exactly at a minute's first
+	// nanosecond (minute*60e9), ascending, only for minutes that have such entries (version
+	// 2): with Minutes they count any window (t-range, t] of whole minutes exactly.
+	MinuteStarts [][3]int64 `json:"minute_starts,omitempty"`
 	// MetadataRows counts the entries with structured metadata (version 2).
 	MetadataRows int64 `json:"md_rows,omitempty"`
 	// Blocks cut the stream's rows, in order, into runs of about BlockBytes line bytes
@@ -119,6 +123,11 @@ func DecodeIndex(b []byte) (*Index, error) {
 				return nil, fmt.Errorf("index segment: stream %d: minutes are inconsistent", i)
 			}
 			minuteRows += m[1]
+		}
+		for j, m := range s.MinuteStarts {
+			if m[1] < 0 || (j > 0 && m[0] <= s.MinuteStarts[j-1][0]) {
+				return nil, fmt.Errorf("index segment: stream %d: minute starts are inconsistent", i)
+			}
 		}
 		for _, b := range s.Blocks {
 			if b.Rows <= 0 {
