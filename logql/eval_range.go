@@ -109,23 +109,38 @@ func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationEx
 	rng, off := int64(lr.Interval), int64(lr.Offset)
 	first, last := ev.steps[0], ev.steps[len(ev.steps)-1]
 	bare := len(lr.Left.Pipeline) == 0
-	it, err := ev.e.q.SelectLogs(ctx, SelectParams{
+	sp := SelectParams{
 		Tenant: ev.p.Tenant, Start: first - rng - off + 1, End: last - off + 1,
 		Matchers: lr.Left.Matchers, LineFilters: lr.Left.PushdownLineFilters(),
 		Omit: rangeProjection(ra, mode),
-	})
-	if err != nil {
-		return nil, err
 	}
-	defer it.Close()
-	shards, err := ev.consumeShards(ctx, it, func() *rangeShard {
-		return &rangeShard{ev: ev, ra: ra, ext: ext, bare: bare, mode: mode,
-			windowed: windowedOp(ra.Op, mode), rng: rng, off: off}
-	})
-	if err != nil {
-		return nil, err
+	accs := map[string]*acc{}
+	read := true
+	if ev.countableByMinute(ra, mode) {
+		rest, counted, err := ev.countByMinute(ctx, ra, accs)
+		if err != nil {
+			return nil, err
+		}
+		if counted {
+			// Streams storage could not count are read.
+			sp.Streams, read = rest, len(rest) > 0
+		}
 	}
-	accs := mergeShards(shards)
+	if read {
+		it, err := ev.e.q.SelectLogs(ctx, sp)
+		if err != nil {
+			return nil, err
+		}
+		defer it.Close()
+		shards, err := ev.consumeShards(ctx, it, func() *rangeShard {
+			return &rangeShard{ev: ev, ra: ra, ext: ext, bare: bare, mode: mode,
+				windowed: windowedOp(ra.Op, mode), rng: rng, off: off}
+		})
+		if err != nil {
+			return nil, err
+		}
+		mergeAccs(accs, mergeShards(shards))
+	}
 	if ra.Op == syntax.OpAbsentOverTime {
 		return ev.absent(lr, accs2samples(accs, func(a *acc) []sample { return a.samples })), nil
 	}

@@ -187,18 +187,7 @@ func (ev *evaluator) consumeShards(ctx context.Context, it BatchIterator, newSha
 func mergeShards(shards []*rangeShard) map[string]*acc {
 	out := map[string]*acc{}
 	for _, sh := range shards {
-		for k, a := range sh.accs {
-			o := out[k]
-			if o == nil {
-				out[k] = a
-				continue
-			}
-			o.samples = append(o.samples, a.samples...)
-			for i := range a.cnt {
-				o.cnt[i] += a.cnt[i]
-				o.sum[i] += a.sum[i]
-			}
-		}
+		mergeAccs(out, sh.accs)
 	}
 	return out
 }

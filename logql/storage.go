@@ -33,6 +33,8 @@ type SelectParams struct {
 	// Omit names what the engine will not read, so storage may leave it out of the
 	// entries (and not read it at all). The zero value asks for everything.
 	Omit Projection
+	// Streams, when not empty, keeps only the streams whose label hashes it lists.
+	Streams []uint64
 }
 
 // Projection is a set of entry parts the engine does not need.
@@ -92,6 +94,39 @@ type BatchIterator interface {
 // Releasing is optional; a batch must not be used after it.
 type BatchReleaser interface {
 	Release(b *Batch)
+}
+
+// MinuteCounter is implemented by storage that can count a bare selector's entries per
+// minute without reading them (from its index). The engine uses it for count_over_time,
+// rate, bytes_over_time and bytes_rate without a pipeline when every window is whole
+// minutes.
+type MinuteCounter interface {
+	CountMinutes(ctx context.Context, p CountParams) (*MinuteCountResult, error)
+}
+
+// CountParams asks for the per-minute counts of minutes From..Through (both included;
+// minute m holds the timestamps [m*60e9, (m+1)*60e9)).
+type CountParams struct {
+	Tenant        string
+	Matchers      []*labels.Matcher
+	From, Through int64
+}
+
+// MinuteCountResult holds the streams storage counted and the label hashes of those it
+// could not count exactly (exact duplicates may lie in two of their sources, or their
+// entries have structured metadata, which would become labels): the engine reads those.
+type MinuteCountResult struct {
+	Streams []MinuteCounts
+	Rest    []uint64
+}
+
+// MinuteCounts is one stream's counts: Entries[i] and Bytes[i] (line bytes) count its
+// entries in minute From+i, StartEntries[i] and StartBytes[i] those exactly at the
+// minute's first nanosecond. Each entry is counted once.
+type MinuteCounts struct {
+	Labels                                   labels.Labels
+	Hash                                     uint64
+	Entries, Bytes, StartEntries, StartBytes []int64
 }
 
 // Querier is what the engine needs from storage.

@@ -8,6 +8,8 @@ type metrics struct {
 	linesScanned prometheus.Counter
 	bytesScanned prometheus.Counter
 	corrupt      prometheus.Counter
+	// countedStreams counts streams whose counts a query took from the index.
+	countedStreams prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -17,9 +19,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		linesScanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_lines_scanned_total", Help: "Entries scanned from objects and the bus tail."}),
 		bytesScanned: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_line_bytes_scanned_total", Help: "Line bytes scanned."}),
 		corrupt:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_corrupt_objects_total", Help: "Objects or bus messages that failed to decode."}),
+		countedStreams: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_streams_counted_from_index_total",
+			Help: "Streams whose entry counts a query took from the index's per-minute counts instead of reading them."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt)
+		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.countedStreams)
 	}
 	return m
 }

@@ -63,6 +63,13 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 		return nil, err
 	}
 	plans := map[uint64]*streamPlan{}
+	var only map[uint64]bool // p.Streams
+	if len(p.Streams) > 0 {
+		only = map[uint64]bool{}
+		for _, h := range p.Streams {
+			only[h] = true
+		}
+	}
 	get := func(ls labels.Labels, h uint64) *streamPlan {
 		sp := plans[h]
 		if sp == nil {
@@ -77,7 +84,7 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 			continue
 		}
 		for ord, st := range seg.idx.Streams {
-			if st.MaxT >= p.Start && st.MinT < p.End && labels.MatchLabels(st.Labels, p.Matchers...) {
+			if st.MaxT >= p.Start && st.MinT < p.End && (only == nil || only[st.Fingerprint]) && labels.MatchLabels(st.Labels, p.Matchers...) {
 				sp := get(st.Labels, st.Fingerprint)
 				sp.parts = append(sp.parts, part{seg: seg, ord: ord, minT: st.MinT, maxT: st.MaxT})
 			}
@@ -86,6 +93,9 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 	filter := prefilter(literals(p.LineFilters))
 	if s.tail != nil {
 		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, filter, func(e *tailEntry) {
+			if only != nil && !only[e.hash] {
+				return
+			}
 			sp := get(e.ls, e.hash)
 			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: e.ts, Line: e.line, Metadata: e.md})
 		})
