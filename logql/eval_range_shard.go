@@ -29,7 +29,7 @@ type rangeShard struct {
 	windowed bool
 	rng, off int64
 
-	streams map[uint64]log.StreamSampleExtractor
+	streams map[uint64]*shardStream
 	accs    map[string]*acc
 	// byRes finds the accumulator of a labels result without formatting its labels:
 	// extractors return one cached *LabelsResult per distinct label set of a stream.
@@ -52,26 +52,40 @@ func windowedOp(op string, mode log.SampleMode) bool {
 }
 
 func (sh *rangeShard) consume(b *Batch) {
-	se := sh.streams[b.Hash]
-	if se == nil {
+	st := sh.streams[b.Hash]
+	if st == nil {
 		if sh.streams == nil {
-			sh.streams = map[uint64]log.StreamSampleExtractor{}
+			sh.streams = map[uint64]*shardStream{}
 			sh.accs = map[string]*acc{}
 			sh.byRes = map[*log.LabelsResult]*acc{}
 		}
-		se = sh.ext.ForStream(b.Labels)
-		sh.streams[b.Hash] = se
+		st = &shardStream{se: sh.ext.ForStream(b.Labels)}
+		sh.streams[b.Hash] = st
 	}
+	// Without stages, an entry without metadata always has the stream's labels and counts
+	// 1 or its size: the extractor need not run for it.
+	shortcut := sh.bare && sh.mode != log.UnwrapSamples
 	var last *acc
 	var lastRes *log.LabelsResult
+	var w window
 	for i := range b.Entries {
 		en := &b.Entries[i]
 		n := en.Len()
 		sh.lines++
 		sh.bytes += int64(n)
-		v, lbs, ok := se.Process(en.Timestamp, en.Line, en.Metadata)
-		if !ok {
-			continue
+		var v float64
+		var lbs *log.LabelsResult
+		if shortcut && len(en.Metadata) == 0 && st.plain != nil {
+			v, lbs = 1, st.plain
+		} else {
+			var ok bool
+			v, lbs, ok = st.se.Process(en.Timestamp, en.Line, en.Metadata)
+			if !ok {
+				continue
+			}
+			if shortcut && len(en.Metadata) == 0 {
+				st.plain = lbs
+			}
 		}
 		if sh.bare && sh.mode == log.BytesSamples {
 			v = float64(n) // the line may have been left out by storage
@@ -84,11 +98,56 @@ func (sh *rangeShard) consume(b *Batch) {
 			last, lastRes = a, lbs
 		}
 		if sh.windowed {
-			sh.addWindowed(a, en.Timestamp, v)
+			lo, hi := w.steps(sh, en.Timestamp)
+			for i := lo; i <= hi; i++ {
+				a.cnt[i]++
+				a.sum[i] += v
+			}
 		} else {
 			a.samples = append(a.samples, sample{en.Timestamp, v})
 		}
 	}
+}
+
+// shardStream is a stream's extractor in one shard, and the labels result of its entries
+// without metadata when there are no stages.
+type shardStream struct {
+	se    log.StreamSampleExtractor
+	plain *log.LabelsResult
+}
+
+// window finds the steps whose windows (t-range-offset, t-offset] hold a timestamp: those
+// with ts+offset <= t < ts+offset+range. A batch's timestamps ascend, so after the first
+// the bounds only move forward.
+type window struct {
+	set    bool
+	prev   int64
+	lo, hi int // steps [lo, hi]
+}
+
+func (w *window) steps(sh *rangeShard, ts int64) (int, int) {
+	steps := sh.ev.steps
+	x := ts + sh.off
+	if !w.set || len(steps) == 1 || ts < w.prev {
+		w.set, w.prev = true, ts
+		w.lo, w.hi = 0, len(steps)-1
+		if len(steps) > 1 {
+			step, first := steps[1]-steps[0], steps[0]
+			w.lo = max(0, int(ceilDiv(x-first, step)))
+			w.hi = min(len(steps)-1, int(ceilDiv(x+sh.rng-first, step))-1)
+		} else if t := steps[0]; x > t || x+sh.rng <= t {
+			w.lo, w.hi = 1, 0
+		}
+		return w.lo, w.hi
+	}
+	w.prev = ts
+	for w.lo < len(steps) && steps[w.lo] < x {
+		w.lo++
+	}
+	for w.hi+1 < len(steps) && steps[w.hi+1] < x+sh.rng {
+		w.hi++
+	}
+	return w.lo, w.hi
 }
 
 func (sh *rangeShard) accFor(lbs *log.LabelsResult) *acc {
@@ -113,24 +172,6 @@ func (sh *rangeShard) accFor(lbs *log.LabelsResult) *acc {
 	}
 	sh.byRes[lbs] = a
 	return a
-}
-
-// addWindowed adds a sample to every step whose window (t-range-offset, t-offset] holds
-// ts: the steps t with ts+offset <= t < ts+offset+range.
-func (sh *rangeShard) addWindowed(a *acc, ts int64, v float64) {
-	steps := sh.ev.steps
-	lo, hi := 0, len(steps)-1
-	if len(steps) > 1 {
-		step, first := steps[1]-steps[0], steps[0]
-		lo = max(lo, int(ceilDiv(ts+sh.off-first, step)))
-		hi = min(hi, int(ceilDiv(ts+sh.off+sh.rng-first, step))-1)
-	} else if t := steps[0]; ts+sh.off > t || ts+sh.off+sh.rng <= t {
-		return
-	}
-	for i := lo; i <= hi; i++ {
-		a.cnt[i]++
-		a.sum[i] += v
-	}
 }
 
 func ceilDiv(a, b int64) int64 {
