@@ -36,6 +36,10 @@ func (a *API) query(ctx context.Context, p logql.Params) (logql.Result, error) {
 		return a.eng.Query(ctx, p) // the engine reports it
 	}
 	_, isLog := expr.(*syntax.LogSelectorExpr)
+	if isLog && p.Interval > 0 {
+		// An interval samples entries from the start on: pieces would sample elsewhere.
+		return a.eng.Query(ctx, p)
+	}
 	pieces := a.split(p, isLog)
 	if len(pieces) <= 1 {
 		return a.eng.Query(ctx, p)
