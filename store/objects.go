@@ -117,8 +117,19 @@ func (r *rangeReader) fetch(ranges ...[2]int64) error {
 	if r.gone {
 		return chunk.IOError(fmt.Errorf("read %s: reader released", r.key))
 	}
-	var todo [][2]int64
+	// Merge the ranges first: spans must stay disjoint for find.
+	ranges = slices.Clone(ranges)
+	slices.SortFunc(ranges, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var merged [][2]int64
 	for _, rg := range ranges {
+		if k := len(merged); k > 0 && rg[0] <= merged[k-1][1] {
+			merged[k-1][1] = max(merged[k-1][1], rg[1])
+			continue
+		}
+		merged = append(merged, rg)
+	}
+	var todo [][2]int64
+	for _, rg := range merged {
 		todo = r.gaps(todo, rg[0], rg[1])
 	}
 	got := make([]rspan, len(todo))
