@@ -146,5 +146,14 @@ func FuzzReadObject(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = Read(b, idx, []int{0}, 0, 10, func(int, int64, []byte, labels.Labels) error { return nil })
+		// The planned byte ranges and a projected, filtered scan: errors, never panics.
+		r := bytes.NewReader(b)
+		o, err := OpenObject(r, int64(len(b)), idx)
+		if err != nil {
+			return
+		}
+		sc := Scan{Ordinals: []int{0}, Start: 0, End: 10, Columns: ColSize, Contains: [][]string{{"one"}}}
+		_, _ = o.Ranges(sc)
+		_ = o.Scan(r, sc, func(*Row) error { return nil })
 	})
 }
