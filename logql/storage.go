@@ -1,7 +1,10 @@
 package logql
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
@@ -71,6 +74,20 @@ type Batch struct {
 	Labels  labels.Labels // the stream's labels (without structured metadata)
 	Hash    uint64        // Labels.Hash()
 	Entries []RawEntry
+}
+
+// SortDedup orders entries by (timestamp, line) and drops exact duplicates (same timestamp
+// and line), as storage must return them (see BatchIterator). It sorts es in place.
+func SortDedup(es []RawEntry) []RawEntry {
+	slices.SortFunc(es, func(a, b RawEntry) int {
+		if a.Timestamp != b.Timestamp {
+			return cmp.Compare(a.Timestamp, b.Timestamp)
+		}
+		return bytes.Compare(a.Line, b.Line)
+	})
+	return slices.CompactFunc(es, func(a, b RawEntry) bool {
+		return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
+	})
 }
 
 // BatchIterator walks batches. Contract:

@@ -84,7 +84,7 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		}
 		for h, es := range tails {
 			c := counts[h]
-			es = sortDedup(es)
+			es = logql.SortDedup(es)
 			c.ivs = append(c.ivs, [2]int64{es[0].Timestamp, es[len(es)-1].Timestamp})
 			for _, e := range es {
 				m := e.Timestamp / minuteNs

@@ -161,7 +161,7 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 			bySeg[pt.seg] = append(bySeg[pt.seg], pt.ord)
 		}
 		if len(sp.tail) > 0 {
-			for _, b := range splitBatches(sp.labels, sp.hash, sortDedup(sp.tail)) {
+			for _, b := range splitBatches(sp.labels, sp.hash, logql.SortDedup(sp.tail)) {
 				if err := emit(b); err != nil {
 					return err
 				}
@@ -230,7 +230,7 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 			return err
 		}
 	}
-	for _, b := range splitBatches(sp.labels, sp.hash, sortDedup(all)) {
+	for _, b := range splitBatches(sp.labels, sp.hash, logql.SortDedup(all)) {
 		if err := emit(b); err != nil {
 			return err
 		}
@@ -295,22 +295,6 @@ func columns(p logql.SelectParams, filter func([]byte) bool) chunk.Columns {
 		cols &^= chunk.ColMetadata
 	}
 	return cols
-}
-
-// sortDedup orders entries by (timestamp, line) and drops exact duplicates, as Loki does.
-func sortDedup(es []logql.RawEntry) []logql.RawEntry {
-	slices.SortFunc(es, func(a, b logql.RawEntry) int {
-		if a.Timestamp != b.Timestamp {
-			if a.Timestamp < b.Timestamp {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.Line, b.Line)
-	})
-	return slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
-		return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
-	})
 }
 
 func splitBatches(ls labels.Labels, h uint64, es []logql.RawEntry) []*logql.Batch {

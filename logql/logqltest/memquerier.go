@@ -3,7 +3,6 @@
 package logqltest
 
 import (
-	"bytes"
 	"context"
 	"slices"
 
@@ -68,18 +67,7 @@ func entriesIn(b *logql.Batch, start, end int64) []logql.RawEntry {
 			es = append(es, e)
 		}
 	}
-	slices.SortFunc(es, func(a, b logql.RawEntry) int {
-		if a.Timestamp != b.Timestamp {
-			if a.Timestamp < b.Timestamp {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.Line, b.Line)
-	})
-	return slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
-		return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
-	})
+	return logql.SortDedup(es)
 }
 
 // CountMinutes implements logql.MinuteCounter, as storage answering from an index would:
