@@ -29,14 +29,20 @@ type Stream struct {
 
 // row is the data object's Parquet schema.
 type row struct {
-	Stream   int32  `parquet:"stream,delta"`
-	Ts       int64  `parquet:"ts,delta"`
-	Line     []byte `parquet:"line"`
+	Stream int32  `parquet:"stream,delta"`
+	Ts     int64  `parquet:"ts,delta"`
+	Line   []byte `parquet:"line"`
+	// Size is len(Line), so that byte counts need not decompress lines (version 2).
+	Size     int32  `parquet:"size,delta"`
 	Metadata []byte `parquet:"metadata,optional"`
 }
 
 // RowGroupRows bounds a row group so scans can skip by statistics.
 const RowGroupRows = 64 * 1024
+
+// BlockBytes bounds the line bytes of one gram-filter block of a stream (about one page of
+// the line column).
+const BlockBytes = 256 << 10
 
 // Build sorts streams by labels and each stream's entries by (timestamp, line), drops exact
 // duplicates (same timestamp and line), and encodes the data object and its index segment.
@@ -49,6 +55,7 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 	slices.SortFunc(order, func(a, b int) int { return labels.Compare(streams[a].Labels, streams[b].Labels) })
 
 	idx := &Index{Version: FormatVersion, Sources: sources, Replaces: replaces}
+	grams := new(gramCollector)
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[row](&buf,
 		parquet.Compression(&pqzstd.Codec{Level: pqzstd.SpeedDefault}),
@@ -78,6 +85,15 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 		})
 		is := IndexStream{LabelString: s.Labels.String(), Fingerprint: s.Labels.Hash(), FirstRow: idx.Rows}
 		ord := int32(len(idx.Streams))
+		var blk IndexBlock
+		var blkBytes int
+		endBlock := func() {
+			if blk.Rows > 0 {
+				blk.Grams = grams.filter()
+				is.Blocks = append(is.Blocks, blk)
+			}
+			blk, blkBytes = IndexBlock{}, 0
+		}
 		for i, e := range es {
 			if i > 0 && e.Timestamp == es[i-1].Timestamp && e.Line == es[i-1].Line {
 				continue // exact duplicate: stored once, as Loki does
@@ -91,13 +107,26 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			is.Entries++
 			is.Bytes += int64(len(e.Line))
 			addMinute(&is, e.Timestamp, int64(len(e.Line)))
-			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: []byte(e.Line), Metadata: encodeMetadata(e.Metadata)})
+			if m := floorDiv(e.Timestamp, 60e9); e.Timestamp == m*60e9 {
+				addMinuteStart(&is, m, int64(len(e.Line)))
+			}
+			if len(e.Metadata) > 0 {
+				is.MetadataRows++
+			}
+			line := []byte(e.Line)
+			grams.add(line)
+			blk.Rows++
+			if blkBytes += len(line); blkBytes >= BlockBytes {
+				endBlock()
+			}
+			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(line)), Metadata: encodeMetadata(e.Metadata)})
 			if len(batch) == cap(batch) {
 				if err := flushBatch(); err != nil {
 					return nil, nil, fmt.Errorf("write rows: %w", err)
 				}
 			}
 		}
+		endBlock()
 		if is.Entries == 0 {
 			continue
 		}
@@ -116,6 +145,7 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 	if err := w.Close(); err != nil {
 		return nil, nil, fmt.Errorf("close parquet writer: %w", err)
 	}
+	idx.DataSize = int64(buf.Len())
 	index, err = encodeIndex(idx)
 	if err != nil {
 		return nil, nil, err
@@ -131,6 +161,15 @@ func addMinute(s *IndexStream, ts, n int64) {
 		return
 	}
 	s.Minutes = append(s.Minutes, [3]int64{m, 1, n})
+}
+
+func addMinuteStart(s *IndexStream, m, n int64) {
+	if k := len(s.MinuteStarts); k > 0 && s.MinuteStarts[k-1][0] == m {
+		s.MinuteStarts[k-1][1]++
+		s.MinuteStarts[k-1][2] += n
+		return
+	}
+	s.MinuteStarts = append(s.MinuteStarts, [3]int64{m, 1, n})
 }
 
 func floorDiv(a, b int64) int64 {

@@ -62,6 +62,12 @@ func TestBuildSortsDedupsAndRoundTrips(t *testing.T) {
 	if m := idx.Streams[0].Minutes; len(m) != 2 || m[0] != [3]int64{0, 1, 5} || m[1] != [3]int64{2, 1, 4} {
 		t.Fatalf("per-minute counts %v", m)
 	}
+	if m := idx.Streams[0].MinuteStarts; len(m) != 1 || m[0] != [3]int64{2, 1, 4} {
+		t.Fatalf("minute starts %v (the entry at 120e9 starts minute 2)", m)
+	}
+	if idx.Streams[0].MetadataRows != 1 || idx.Streams[1].MetadataRows != 0 {
+		t.Fatalf("metadata rows %d, %d", idx.Streams[0].MetadataRows, idx.Streams[1].MetadataRows)
+	}
 	// Time filtering: [3, 120e9) drops ts 1 and ts 120e9.
 	if got := readAll(t, data, idx, 3, 120e9); len(got) != 3 {
 		t.Fatalf("time range: %v", got)
@@ -140,5 +146,14 @@ func FuzzReadObject(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_ = Read(b, idx, []int{0}, 0, 10, func(int, int64, []byte, labels.Labels) error { return nil })
+		// The planned byte ranges and a projected, filtered scan: errors, never panics.
+		r := bytes.NewReader(b)
+		o, err := OpenObject(r, int64(len(b)), idx)
+		if err != nil {
+			return
+		}
+		sc := Scan{Ordinals: []int{0}, Start: 0, End: 10, Columns: ColSize, Contains: [][]string{{"one"}}}
+		_, _ = o.Ranges(sc)
+		_ = o.Scan(r, sc, func(*Row) error { return nil })
 	})
 }

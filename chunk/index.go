@@ -3,10 +3,15 @@
 // querier plans from without opening the data object.
 //
 // Data object columns: stream (ordinal into the index's stream list), ts (Unix ns, delta
-// encoded), line, metadata (structured metadata as length-prefixed name/value pairs).
+// encoded), line, size (the line's length, from version 2), metadata (structured metadata
+// as length-prefixed name/value pairs).
 // Index segment: zstd-compressed JSON with, per stream, its labels, time range, counts, its
-// row range in the data object and per-minute entry and byte counts; plus the bus sequence
-// ranges the object covers (Sources) and the segments it replaces (see schemas/storage.go).
+// row range in the data object and per-minute entry and byte counts, and (version 2) the
+// rows with metadata and the stream's blocks with their trigram filters (grams.go); plus
+// the data object's size, the bus sequence ranges the object covers (Sources) and the
+// segments it replaces (see schemas/storage.go).
+//
+// Version 1 objects (no size column, no blocks) are still read.
 package chunk
 
 import (
@@ -22,7 +27,7 @@ import (
 )
 
 // FormatVersion is written into every index segment.
-const FormatVersion = 1
+const FormatVersion = 2
 
 // Index describes one data object.
 type Index struct {
@@ -33,6 +38,7 @@ type Index struct {
 	Rows     int64              `json:"rows"`
 	MinT     int64              `json:"min_t"`
 	MaxT     int64              `json:"max_t"`
+	DataSize int64              `json:"data_size,omitempty"` // bytes of the data object (version 2)
 }
 
 // IndexStream describes one stream's rows in a data object.
@@ -47,6 +53,21 @@ type IndexStream struct {
 	FirstRow    int64         `json:"first_row"`
 	// Minutes holds [minute, entries, bytes] triples, minute = ts / 60e9, ascending.
 	Minutes [][3]int64 `json:"minutes"`
+	// MinuteStarts holds [minute, entries, bytes] of the entries exactly at a minute's first
+	// nanosecond (minute*60e9), ascending, only for minutes that have such entries (version
+	// 2): with Minutes they count any window (t-range, t] of whole minutes exactly.
+	MinuteStarts [][3]int64 `json:"minute_starts,omitempty"`
+	// MetadataRows counts the entries with structured metadata (version 2).
+	MetadataRows int64 `json:"md_rows,omitempty"`
+	// Blocks cut the stream's rows, in order, into runs of about BlockBytes line bytes
+	// (version 2; none in version 1).
+	Blocks []IndexBlock `json:"blocks,omitempty"`
+}
+
+// IndexBlock is a run of a stream's rows and the trigram filter of their lines.
+type IndexBlock struct {
+	Rows  int64  `json:"rows"`
+	Grams []byte `json:"grams,omitempty"` // nil: no filter (see mayContain)
 }
 
 var (
@@ -82,7 +103,7 @@ func DecodeIndex(b []byte) (*Index, error) {
 	if err := json.Unmarshal(raw, &idx); err != nil {
 		return nil, fmt.Errorf("index segment: %w", err)
 	}
-	if idx.Version != FormatVersion {
+	if idx.Version < 1 || idx.Version > FormatVersion {
 		return nil, fmt.Errorf("index segment: unknown format version %d", idx.Version)
 	}
 	var rows int64
@@ -95,6 +116,27 @@ func DecodeIndex(b []byte) (*Index, error) {
 		s.Labels = ls
 		if s.FirstRow != rows || s.Entries < 0 {
 			return nil, errors.New("index segment: stream row ranges are inconsistent")
+		}
+		var minuteRows, blockRows int64
+		for j, m := range s.Minutes {
+			if m[1] < 0 || (j > 0 && m[0] <= s.Minutes[j-1][0]) {
+				return nil, fmt.Errorf("index segment: stream %d: minutes are inconsistent", i)
+			}
+			minuteRows += m[1]
+		}
+		for j, m := range s.MinuteStarts {
+			if m[1] < 0 || (j > 0 && m[0] <= s.MinuteStarts[j-1][0]) {
+				return nil, fmt.Errorf("index segment: stream %d: minute starts are inconsistent", i)
+			}
+		}
+		for _, b := range s.Blocks {
+			if b.Rows <= 0 {
+				return nil, fmt.Errorf("index segment: stream %d: empty block", i)
+			}
+			blockRows += b.Rows
+		}
+		if (len(s.Minutes) > 0 && minuteRows != s.Entries) || (len(s.Blocks) > 0 && blockRows != s.Entries) {
+			return nil, fmt.Errorf("index segment: stream %d: minutes or blocks do not add up to its entries", i)
 		}
 		rows += s.Entries
 	}

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -17,67 +14,18 @@ import (
 var ErrCorrupt = errors.New("corrupt object")
 
 // Read calls fn for every row of the given stream ordinals with start <= ts < end, stream by
-// stream in ascending ordinal order, each stream's rows ascending by time. line and md are
-// valid only during the call. A corrupt object yields an error wrapping ErrCorrupt, never a
-// panic.
-func Read(data []byte, idx *Index, ordinals []int, start, end int64, fn func(ord int, ts int64, line []byte, md labels.Labels) error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
-		}
-	}()
-	r := parquet.NewGenericReader[row](bytes.NewReader(data))
-	defer r.Close()
-	if r.NumRows() != idx.Rows {
-		return fmt.Errorf("%w: %d rows, index says %d", ErrCorrupt, r.NumRows(), idx.Rows)
+// stream in ascending ordinal order, each stream's rows ascending by time, decoding every
+// column. line and md are valid only during the call. A corrupt object yields an error
+// wrapping ErrCorrupt, never a panic.
+func Read(data []byte, idx *Index, ordinals []int, start, end int64, fn func(ord int, ts int64, line []byte, md labels.Labels) error) error {
+	r := bytes.NewReader(data)
+	o, err := OpenObject(r, int64(len(data)), idx)
+	if err != nil {
+		return err
 	}
-	ords := slices.Clone(ordinals)
-	slices.Sort(ords)
-	buf := make([]row, 512)
-	for _, ord := range ords {
-		if ord < 0 || ord >= len(idx.Streams) {
-			return fmt.Errorf("stream ordinal %d out of range", ord)
-		}
-		s := &idx.Streams[ord]
-		if s.MaxT < start || s.MinT >= end {
-			continue
-		}
-		if err := r.SeekToRow(s.FirstRow); err != nil {
-			return fmt.Errorf("%w: seek: %v", ErrCorrupt, err)
-		}
-		left := s.Entries
-	stream:
-		for left > 0 {
-			n, err := r.Read(buf[:min(int64(len(buf)), left)])
-			if n == 0 && err != nil {
-				if errors.Is(err, io.EOF) {
-					return fmt.Errorf("%w: stream %d ends early", ErrCorrupt, ord)
-				}
-				return fmt.Errorf("%w: %v", ErrCorrupt, err)
-			}
-			left -= int64(n)
-			for i := range buf[:n] {
-				rw := &buf[i]
-				if int(rw.Stream) != ord {
-					return fmt.Errorf("%w: row of stream %d where the index puts stream %d", ErrCorrupt, rw.Stream, ord)
-				}
-				if rw.Ts < start {
-					continue
-				}
-				if rw.Ts >= end {
-					break stream
-				}
-				md, err := decodeMetadata(rw.Metadata)
-				if err != nil {
-					return fmt.Errorf("%w: %v", ErrCorrupt, err)
-				}
-				if err := fn(ord, rw.Ts, rw.Line, md); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	return o.Scan(r, Scan{Ordinals: ordinals, Start: start, End: end, Columns: AllColumns}, func(row *Row) error {
+		return fn(row.Ord, row.Ts, row.Line, row.Metadata)
+	})
 }
 
 // Summary counts what Describe printed.

@@ -81,6 +81,7 @@ func (ev *evaluator) logs(ctx context.Context, sel *syntax.LogSelectorExpr) (Str
 		return nil, err
 	}
 	defer it.Close()
+	rel, _ := it.(BatchReleaser)
 	h := &topHeap{backward: ev.p.Direction == Backward}
 	seq := 0
 	for it.Next() {
@@ -113,6 +114,9 @@ func (ev *evaluator) logs(ctx context.Context, sel *syntax.LogSelectorExpr) (Str
 				h.items[0] = c
 				heap.Fix(h, 0)
 			}
+		}
+		if rel != nil {
+			rel.Release(b) // candidates hold copies
 		}
 	}
 	if err := it.Err(); err != nil {

@@ -1,9 +1,11 @@
 package logql
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/jetlog/jetlog/logql/log"
@@ -89,6 +91,8 @@ func group(ls labels.Labels, g *syntax.Grouping) labels.Labels {
 }
 
 // rangeAgg reads every sample the steps need once, then slides each step's window over them.
+// Additive counts (count_over_time, rate, bytes_*) are added to their steps as they arrive
+// instead (see rangeShard). Batches are processed by a few workers at once.
 func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationExpr) (*value, error) {
 	lr := ra.Left
 	mode := sampleMode(ra.Op, lr.Unwrap)
@@ -104,71 +108,80 @@ func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationEx
 	}
 	rng, off := int64(lr.Interval), int64(lr.Offset)
 	first, last := ev.steps[0], ev.steps[len(ev.steps)-1]
-	it, err := ev.e.q.SelectLogs(ctx, SelectParams{
+	bare := len(lr.Left.Pipeline) == 0
+	sp := SelectParams{
 		Tenant: ev.p.Tenant, Start: first - rng - off + 1, End: last - off + 1,
 		Matchers: lr.Left.Matchers, LineFilters: lr.Left.PushdownLineFilters(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	type acc struct {
-		labels  labels.Labels
-		samples []sample
+		Omit: rangeProjection(ra, mode),
 	}
 	accs := map[string]*acc{}
-	for it.Next() {
-		if err := ctx.Err(); err != nil {
+	read := true
+	if ev.countableByMinute(ra, mode) {
+		rest, counted, err := ev.countByMinute(ctx, ra, accs)
+		if err != nil {
 			return nil, err
 		}
-		b := it.At()
-		se := ext.ForStream(b.Labels)
-		for _, en := range b.Entries {
-			ev.lines++
-			ev.bytes += int64(len(en.Line))
-			v, lbs, ok := se.Process(en.Timestamp, en.Line, en.Metadata)
-			if !ok {
-				continue
-			}
-			ls := lbs.All
-			if !ls.Has(log.ErrorLabel) {
-				// As in Loki, an entry with an error keeps all its labels, so that the
-				// error is reported even when grouping would drop __error__.
-				ls = group(ls, ra.Grouping)
-			}
-			k := ls.String()
-			a := accs[k]
-			if a == nil {
-				a = &acc{labels: ls.Copy()}
-				accs[k] = a
-			}
-			a.samples = append(a.samples, sample{en.Timestamp, v})
+		if counted {
+			// Streams storage could not count are read.
+			sp.Streams, read = rest, len(rest) > 0
 		}
 	}
-	if err := it.Err(); err != nil {
-		return nil, err
+	if read {
+		it, err := ev.e.q.SelectLogs(ctx, sp)
+		if err != nil {
+			return nil, err
+		}
+		defer it.Close()
+		shards, err := ev.consumeShards(ctx, it, func() *rangeShard {
+			return &rangeShard{ev: ev, ra: ra, ext: ext, bare: bare, mode: mode,
+				windowed: windowedOp(ra.Op, mode), rng: rng, off: off}
+		})
+		if err != nil {
+			return nil, err
+		}
+		mergeAccs(accs, mergeShards(shards))
 	}
 	if ra.Op == syntax.OpAbsentOverTime {
 		return ev.absent(lr, accs2samples(accs, func(a *acc) []sample { return a.samples })), nil
 	}
 	out := &value{}
 	for _, a := range accs {
-		sort.SliceStable(a.samples, func(i, j int) bool { return a.samples[i].ts < a.samples[j].ts })
 		s := ev.newSeries(a.labels)
-		lo, hi := 0, 0
-		for i, t := range ev.steps {
-			from, to := t-rng-off, t-off // window (from, to]
-			for lo < len(a.samples) && a.samples[lo].ts <= from {
-				lo++
+		if a.cnt != nil {
+			secs := float64(rng) / 1e9
+			for i := range ev.steps {
+				if a.cnt[i] == 0 {
+					continue
+				}
+				s.has[i] = true
+				switch ra.Op {
+				case syntax.OpCountOverTime:
+					s.vals[i] = a.cnt[i]
+				case syntax.OpRate:
+					s.vals[i] = a.cnt[i] / secs
+				case syntax.OpBytesOverTime:
+					s.vals[i] = a.sum[i]
+				case syntax.OpBytesRate:
+					s.vals[i] = a.sum[i] / secs
+				}
 			}
-			if hi < lo {
-				hi = lo
-			}
-			for hi < len(a.samples) && a.samples[hi].ts <= to {
-				hi++
-			}
-			if hi > lo {
-				s.vals[i], s.has[i] = aggregateWindow(ra, a.samples[lo:hi], rng, from, to)
+		} else {
+			slices.SortStableFunc(a.samples, func(x, y sample) int { return cmp.Compare(x.ts, y.ts) })
+			lo, hi := 0, 0
+			for i, t := range ev.steps {
+				from, to := t-rng-off, t-off // window (from, to]
+				for lo < len(a.samples) && a.samples[lo].ts <= from {
+					lo++
+				}
+				if hi < lo {
+					hi = lo
+				}
+				for hi < len(a.samples) && a.samples[hi].ts <= to {
+					hi++
+				}
+				if hi > lo {
+					s.vals[i], s.has[i] = aggregateWindow(ra, a.samples[lo:hi], rng, from, to)
+				}
 			}
 		}
 		if err := pipelineError(s); err != nil {
@@ -177,6 +190,21 @@ func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationEx
 		out.series = append(out.series, s)
 	}
 	return out, nil
+}
+
+// rangeProjection is what a range aggregation does not read: without a pipeline only
+// timestamps and line lengths count; metadata still becomes result labels, unless the
+// aggregation keeps no label at all (by ()) or only asks whether entries exist.
+func rangeProjection(ra *syntax.RangeAggregationExpr, mode log.SampleMode) Projection {
+	if len(ra.Left.Left.Pipeline) > 0 {
+		return 0
+	}
+	p := OmitLine
+	noLabels := ra.Grouping != nil && !ra.Grouping.Without && len(ra.Grouping.Labels) == 0
+	if mode != log.UnwrapSamples && (noLabels || ra.Op == syntax.OpAbsentOverTime) {
+		p |= OmitMetadata
+	}
+	return p
 }
 
 func accs2samples[A any](m map[string]A, f func(A) []sample) [][]sample {

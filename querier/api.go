@@ -48,6 +48,11 @@ type Config struct {
 	// CompressResponses gzips responses for clients that accept it (Grafana does): log
 	// results are text that compresses several times over.
 	CompressResponses bool `yaml:"compress_responses"`
+	// SplitQueriesByInterval cuts range queries into sub-queries at multiples of it (0: no
+	// splitting); at most MaxQueryParallelism (and twice the cores) of one query run at
+	// once. See split.go.
+	SplitQueriesByInterval time.Duration `yaml:"split_queries_by_interval"`
+	MaxQueryParallelism    int           `yaml:"max_query_parallelism"`
 }
 
 // RegisterFlags registers the flags and sets defaults (Loki's).
@@ -60,6 +65,8 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	c.AuthEnabled = true
 	f.IntVar(&c.MaxDetectedFieldsLogLines, "querier.detected-fields-max-lines", 1000, "Log lines sampled by detected_fields and detected_labels.")
 	f.BoolVar(&c.CompressResponses, "querier.compress-http-responses", true, "Compress HTTP responses.")
+	f.DurationVar(&c.SplitQueriesByInterval, "querier.split-queries-by-interval", time.Hour, "Split range queries by this interval and run the pieces in parallel (0 disables).")
+	f.IntVar(&c.MaxQueryParallelism, "querier.max-query-parallelism", 32, "Maximum number of sub-queries of one query run at once (further bounded by twice the cores).")
 }
 
 // Validate reports every invalid setting at once.
@@ -70,6 +77,12 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("overrides: %w", err))
 		}
 		errs = append(errs, c.Overrides[t].apply(c.Limits).validate("overrides["+t+"]: ")...)
+	}
+	if c.SplitQueriesByInterval < 0 {
+		errs = append(errs, fmt.Errorf("split_queries_by_interval must be >= 0, got %s", c.SplitQueriesByInterval))
+	}
+	if c.SplitQueriesByInterval > 0 && c.MaxQueryParallelism <= 0 {
+		errs = append(errs, fmt.Errorf("max_query_parallelism must be > 0, got %d", c.MaxQueryParallelism))
 	}
 	if c.MaxDetectedFieldsLogLines <= 0 {
 		errs = append(errs, fmt.Errorf("detected_fields_max_lines must be > 0, got %d", c.MaxDetectedFieldsLogLines))

@@ -82,7 +82,7 @@ func (a *API) runQuery(w http.ResponseWriter, r *http.Request, p logql.Params, e
 func (a *API) queryTenants(ctx context.Context, p logql.Params, tenants []string) (logql.Result, error) {
 	if len(tenants) == 1 {
 		p.Tenant = tenants[0]
-		res, err := a.eng.Query(ctx, p)
+		res, err := a.query(ctx, p)
 		if err != nil {
 			return logql.Result{}, fmt.Errorf("query tenant %s: %w", p.Tenant, err)
 		}
@@ -91,7 +91,7 @@ func (a *API) queryTenants(ctx context.Context, p logql.Params, tenants []string
 	var out logql.Result
 	for _, t := range tenants {
 		p.Tenant = t
-		res, err := a.eng.Query(ctx, p)
+		res, err := a.query(ctx, p)
 		if err != nil {
 			return logql.Result{}, fmt.Errorf("query tenant %s: %w", t, err)
 		}

@@ -133,6 +133,7 @@ func defaultConfig(t *testing.T) Config {
 func newTestServer(t *testing.T, mutate func(*Config)) *testServer {
 	t.Helper()
 	cfg := defaultConfig(t)
+	cfg.SplitQueriesByInterval = 0 // the fake engine answers whole queries (splitting: split_test.go)
 	if mutate != nil {
 		mutate(&cfg)
 	}

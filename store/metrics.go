@@ -9,6 +9,8 @@ type metrics struct {
 	bytesScanned prometheus.Counter
 	corrupt      prometheus.Counter
 	objectsDown  prometheus.Counter
+	// countedStreams counts streams whose counts a query took from the index.
+	countedStreams prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -20,9 +22,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		corrupt:      prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_corrupt_objects_total", Help: "Objects or bus messages that failed to decode."}),
 		objectsDown: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_object_store_unavailable_total",
 			Help: "Snapshots the object store could not answer; the query was answered from the bus if it needed no stored object, else it failed with 503."}),
+		countedStreams: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_streams_counted_from_index_total",
+			Help: "Streams whose entry counts a query took from the index's per-minute counts instead of reading them."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown)
+		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown, m.countedStreams)
 	}
 	return m
 }

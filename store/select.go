@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -46,11 +47,11 @@ func (s *Store) SelectLogs(ctx context.Context, p logql.SelectParams) (logql.Bat
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	it := &chanIter{ch: make(chan *logql.Batch, 4), cancel: cancel, done: make(chan struct{})}
+	it := &chanIter{ch: make(chan *logql.Batch, 4), cancel: cancel, done: make(chan struct{}), pool: newBatchPool()}
 	go func() {
 		defer close(it.done)
 		defer close(it.ch)
-		it.err = s.produce(ctx, p, plans, it.ch)
+		it.err = s.produce(ctx, p, plans, it.pool, it.ch)
 	}()
 	return it, nil
 }
@@ -62,6 +63,13 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 		return nil, err
 	}
 	plans := map[uint64]*streamPlan{}
+	var only map[uint64]bool // p.Streams
+	if len(p.Streams) > 0 {
+		only = map[uint64]bool{}
+		for _, h := range p.Streams {
+			only[h] = true
+		}
+	}
 	get := func(ls labels.Labels, h uint64) *streamPlan {
 		sp := plans[h]
 		if sp == nil {
@@ -76,7 +84,7 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 			continue
 		}
 		for ord, st := range seg.idx.Streams {
-			if st.MaxT >= p.Start && st.MinT < p.End && labels.MatchLabels(st.Labels, p.Matchers...) {
+			if st.MaxT >= p.Start && st.MinT < p.End && (only == nil || only[st.Fingerprint]) && labels.MatchLabels(st.Labels, p.Matchers...) {
 				sp := get(st.Labels, st.Fingerprint)
 				sp.parts = append(sp.parts, part{seg: seg, ord: ord, minT: st.MinT, maxT: st.MaxT})
 			}
@@ -91,15 +99,14 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 			return nil, fmt.Errorf("the query needs %d stored stream parts: %w", n, sn.objectsDown)
 		}
 	}
-	filter := prefilter(p.LineFilters)
+	filter := prefilter(literals(p.LineFilters))
 	if s.tail != nil {
-		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, func(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) {
-			s.m.linesScanned.Inc()
-			if filter != nil && !filter(line) {
+		err := s.readTail(ctx, p.Tenant, sn.after, p.Start, p.End, p.Matchers, filter, func(e *tailEntry) {
+			if only != nil && !only[e.hash] {
 				return
 			}
-			sp := get(ls, h)
-			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: ts, Line: line, Metadata: md})
+			sp := get(e.ls, e.hash)
+			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: e.ts, Line: e.line, Metadata: e.md})
 		})
 		if err != nil {
 			return nil, err
@@ -135,8 +142,10 @@ func overlapping(sp *streamPlan) bool {
 }
 
 // produce emits every planned stream: merged streams whole, the rest object by object.
-func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, out chan<- *logql.Batch) error {
-	filter := prefilter(p.LineFilters)
+func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, pool *batchPool, out chan<- *logql.Batch) error {
+	lits := literals(p.LineFilters)
+	filter := prefilter(lits)
+	cols := columns(p, filter)
 	emit := func(b *logql.Batch) error {
 		select {
 		case out <- b:
@@ -161,7 +170,7 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 			bySeg[pt.seg] = append(bySeg[pt.seg], pt.ord)
 		}
 		if len(sp.tail) > 0 {
-			for _, b := range splitBatches(sp.labels, sp.hash, sortDedup(sp.tail)) {
+			for _, b := range splitBatches(sp.labels, sp.hash, logql.SortDedup(sp.tail)) {
 				if err := emit(b); err != nil {
 					return err
 				}
@@ -180,10 +189,10 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 		go func() {
 			defer wg.Done()
 			for seg := range segs {
-				bb := &batcher{emit: emit}
-				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, filter, func(ord int, ts int64, line []byte, md labels.Labels) error {
-					st := &seg.idx.Streams[ord]
-					return bb.add(st.Labels, st.Fingerprint, ts, line, md)
+				bb := &batcher{emit: emit, pool: pool}
+				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, lits, filter, func(row *chunk.Row) error {
+					st := &seg.idx.Streams[row.Ord]
+					return bb.add(st.Labels, st.Fingerprint, row)
 				})
 				if err == nil {
 					err = bb.flush()
@@ -220,15 +229,17 @@ var scanWorkers = max(2, runtime.GOMAXPROCS(0))
 func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *streamPlan, filter func([]byte) bool, emit func(*logql.Batch) error) error {
 	all := slices.Clone(sp.tail)
 	for _, pt := range sp.parts {
-		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, filter, func(_ int, ts int64, line []byte, md labels.Labels) error {
-			all = append(all, logql.RawEntry{Timestamp: ts, Line: bytes.Clone(line), Metadata: md})
+		// Exact duplicates are found by their lines: a merged stream always reads them.
+		cols := columns(p, filter) | chunk.ColLine
+		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, cols, literals(p.LineFilters), filter, func(row *chunk.Row) error {
+			all = append(all, logql.RawEntry{Timestamp: row.Ts, Line: bytes.Clone(row.Line), Metadata: row.Metadata})
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
-	for _, b := range splitBatches(sp.labels, sp.hash, sortDedup(all)) {
+	for _, b := range splitBatches(sp.labels, sp.hash, logql.SortDedup(all)) {
 		if err := emit(b); err != nil {
 			return err
 		}
@@ -236,53 +247,66 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 	return nil
 }
 
-// readObject reads the given stream ordinals of one visible object.
-func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64,
-	filter func([]byte) bool, fn func(ord int, ts int64, line []byte, md labels.Labels) error) error {
-	data, err := s.bucket.Get(ctx, schemas.DataKey(tenant, seg.id))
+// readObject reads the given stream ordinals of one visible object, decoding only cols.
+func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64, cols chunk.Columns,
+	contains [][]string, filter func([]byte) bool, fn func(row *chunk.Row) error) error {
+	key := schemas.DataKey(tenant, seg.id)
+	obj, err := s.openObject(ctx, key, seg.idx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, chunk.ErrCorrupt) {
+			s.m.corrupt.Inc()
+			return fmt.Errorf("read object %s: %w", seg.id, err)
+		}
 		return &UnavailableError{fmt.Errorf("read object %s: %w", seg.id, err)}
 	}
 	s.m.objectsRead.Inc()
-	s.m.objectBytes.Add(float64(len(data)))
+	sc := chunk.Scan{Ordinals: ords, Start: start, End: end, Columns: cols, Contains: contains}
+	rr := &rangeReader{ctx: ctx, bucket: s.bucket, key: key, size: obj.Size()}
+	ranges, err := obj.Ranges(sc)
+	if err == nil {
+		err = rr.fetch(ranges...)
+	}
 	var lines, n int64
-	err = chunk.Read(data, seg.idx, ords, start, end, func(ord int, ts int64, line []byte, md labels.Labels) error {
-		lines++
-		n += int64(len(line))
-		if filter != nil && !filter(line) {
-			return nil
-		}
-		return fn(ord, ts, line, md)
-	})
+	if err == nil {
+		err = obj.Scan(rr, sc, func(row *chunk.Row) error {
+			lines++
+			n += int64(row.Size)
+			if filter != nil && !filter(row.Line) {
+				return nil
+			}
+			return fn(row)
+		})
+	}
+	s.m.objectBytes.Add(float64(rr.fetched))
 	s.m.linesScanned.Add(float64(lines))
 	s.m.bytesScanned.Add(float64(n))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		s.m.corrupt.Inc()
-		return fmt.Errorf("object %s: %w", seg.id, err)
+		if errors.Is(err, chunk.ErrCorrupt) {
+			s.m.corrupt.Inc()
+			return fmt.Errorf("object %s: %w", seg.id, err)
+		}
+		// Not the bytes but their reading failed: the object store did not answer.
+		return &UnavailableError{fmt.Errorf("object %s: %w", seg.id, err)}
 	}
 	return nil
 }
 
-// sortDedup orders entries by (timestamp, line) and drops exact duplicates, as Loki does.
-func sortDedup(es []logql.RawEntry) []logql.RawEntry {
-	slices.SortFunc(es, func(a, b logql.RawEntry) int {
-		if a.Timestamp != b.Timestamp {
-			if a.Timestamp < b.Timestamp {
-				return -1
-			}
-			return 1
-		}
-		return bytes.Compare(a.Line, b.Line)
-	})
-	return slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
-		return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
-	})
+// columns is what a scan must decode for p: a line filter needs lines.
+func columns(p logql.SelectParams, filter func([]byte) bool) chunk.Columns {
+	cols := chunk.AllColumns
+	if p.Omit&logql.OmitLine != 0 && filter == nil {
+		cols &^= chunk.ColLine
+	}
+	if p.Omit&logql.OmitMetadata != 0 {
+		cols &^= chunk.ColMetadata
+	}
+	return cols
 }
 
 func splitBatches(ls labels.Labels, h uint64, es []logql.RawEntry) []*logql.Batch {
@@ -296,56 +320,127 @@ func splitBatches(ls labels.Labels, h uint64, es []logql.RawEntry) []*logql.Batc
 }
 
 // batcher groups consecutive rows of one stream into batches whose lines live in one arena.
+// Batches the engine releases come back through pool and are filled again.
 type batcher struct {
-	emit    func(*logql.Batch) error
-	labels  labels.Labels
-	hash    uint64
-	arena   []byte
-	offs    [][2]int
-	entries []logql.RawEntry
+	emit  func(*logql.Batch) error
+	pool  *batchPool
+	cur   *logql.Batch
+	arena []byte
+	offs  [][2]int
 }
 
-func (b *batcher) add(ls labels.Labels, h uint64, ts int64, line []byte, md labels.Labels) error {
-	if len(b.entries) > 0 && (h != b.hash || len(b.entries) == batchSize) {
+// add copies row into the current batch; a row without its line (not decoded) keeps its
+// size only.
+func (b *batcher) add(ls labels.Labels, h uint64, row *chunk.Row) error {
+	if b.cur != nil && (h != b.cur.Hash || len(b.cur.Entries) == batchSize) {
 		if err := b.flush(); err != nil {
 			return err
 		}
 	}
-	b.labels, b.hash = ls, h
-	b.offs = append(b.offs, [2]int{len(b.arena), len(b.arena) + len(line)})
-	b.arena = append(b.arena, line...)
-	b.entries = append(b.entries, logql.RawEntry{Timestamp: ts, Metadata: md})
+	if b.cur == nil {
+		b.cur, b.arena = b.pool.get()
+		b.cur.Labels, b.cur.Hash = ls, h
+	}
+	if row.Line != nil {
+		b.offs = append(b.offs, [2]int{len(b.arena), len(b.arena) + len(row.Line)})
+		b.arena = append(b.arena, row.Line...)
+	} else {
+		b.offs = append(b.offs, [2]int{-1, 0})
+	}
+	b.cur.Entries = append(b.cur.Entries, logql.RawEntry{Timestamp: row.Ts, Size: row.Size, Metadata: row.Metadata})
 	return nil
 }
 
 func (b *batcher) flush() error {
-	if len(b.entries) == 0 {
+	if b.cur == nil {
 		return nil
 	}
 	for i, o := range b.offs {
-		b.entries[i].Line = b.arena[o[0]:o[1]:o[1]]
+		if o[0] >= 0 {
+			b.cur.Entries[i].Line = b.arena[o[0]:o[1]:o[1]]
+		}
 	}
-	batch := &logql.Batch{Labels: b.labels, Hash: b.hash, Entries: b.entries}
-	b.arena, b.offs, b.entries = nil, b.offs[:0], nil
+	batch := b.cur
+	b.pool.lend(batch, b.arena)
+	b.cur, b.arena, b.offs = nil, nil, b.offs[:0]
 	return b.emit(batch)
 }
 
-// prefilter turns leading |= filters (plain substrings) into a cheap scan-time check. It may
-// only drop lines that the engine's pipeline would drop too.
-func prefilter(fs []syntax.LineFilter) func([]byte) bool {
-	var needles [][][]byte
+// batchPool recycles the batches (entries and line arenas) of one query: the engine hands
+// each back with Release once it no longer reads it.
+type batchPool struct {
+	mu   sync.Mutex
+	out  map[*logql.Batch][]byte // lent batches and their arenas
+	free chan pooled
+}
+
+type pooled struct {
+	b     *logql.Batch
+	arena []byte
+}
+
+func newBatchPool() *batchPool {
+	return &batchPool{out: map[*logql.Batch][]byte{}, free: make(chan pooled, 32)}
+}
+
+func (p *batchPool) get() (*logql.Batch, []byte) {
+	select {
+	case pb := <-p.free:
+		clear(pb.b.Entries) // drop references to old metadata
+		pb.b.Entries = pb.b.Entries[:0]
+		return pb.b, pb.arena[:0]
+	default:
+		return &logql.Batch{Entries: make([]logql.RawEntry, 0, batchSize)}, nil
+	}
+}
+
+func (p *batchPool) lend(b *logql.Batch, arena []byte) {
+	p.mu.Lock()
+	p.out[b] = arena
+	p.mu.Unlock()
+}
+
+// release takes b back if it came from this pool.
+func (p *batchPool) release(b *logql.Batch) {
+	p.mu.Lock()
+	arena, ok := p.out[b]
+	delete(p.out, b)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	select {
+	case p.free <- pooled{b, arena}:
+	default:
+	}
+}
+
+// literals are the strings of the leading |= filters (plain substrings): every line the
+// pipeline keeps contains, for each element, one of its strings.
+func literals(fs []syntax.LineFilter) [][]string {
+	var out [][]string
 	for _, f := range fs {
 		if f.Op != syntax.LineContains || f.IP || len(f.Values) == 0 {
 			continue
 		}
-		var alts [][]byte
-		for _, v := range f.Values {
-			alts = append(alts, []byte(v))
-		}
-		needles = append(needles, alts)
+		out = append(out, f.Values)
 	}
-	if len(needles) == 0 {
+	return out
+}
+
+// prefilter turns the literals into a cheap scan-time check. It may only drop lines that
+// the engine's pipeline would drop too.
+func prefilter(lits [][]string) func([]byte) bool {
+	if len(lits) == 0 {
 		return nil
+	}
+	var needles [][][]byte
+	for _, alts := range lits {
+		var bs [][]byte
+		for _, v := range alts {
+			bs = append(bs, []byte(v))
+		}
+		needles = append(needles, bs)
 	}
 	return func(line []byte) bool {
 		for _, alts := range needles {
@@ -371,7 +466,11 @@ type chanIter struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
+	pool   *batchPool
 }
+
+// Release implements logql.BatchReleaser.
+func (it *chanIter) Release(b *logql.Batch) { it.pool.release(b) }
 
 func (it *chanIter) Next() bool {
 	b, ok := <-it.ch

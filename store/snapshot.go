@@ -46,6 +46,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	indexes map[string]*chunk.Index // decoded index segments by key (immutable objects)
+	objects map[string]*chunk.Object
 	lbls    map[string]labels.Labels
 	last    map[string]*snapshot // each tenant's last snapshot read whole from the object store
 }
@@ -59,7 +60,8 @@ func New(_ Config, bucket objstore.Bucket, cps Checkpoints, tail Tail, logger *s
 		logger = slog.Default()
 	}
 	return &Store{bucket: bucket, cps: cps, tail: tail, logger: logger, m: newMetrics(reg),
-		indexes: map[string]*chunk.Index{}, lbls: map[string]labels.Labels{}, last: map[string]*snapshot{}}, nil
+		indexes: map[string]*chunk.Index{}, objects: map[string]*chunk.Object{}, lbls: map[string]labels.Labels{},
+		last: map[string]*snapshot{}}, nil
 }
 
 type segment struct {

@@ -79,8 +79,9 @@ func entry(ts int64, line string) push.Entry {
 	return push.Entry{Timestamp: time.Unix(0, ts), Line: line}
 }
 
-func TestExactlyOnceAcrossTailFlushAndDuplicates(t *testing.T) {
-	e := newEnv(t)
+// startChunker runs a chunker that flushes only when told to.
+func (e *env) startChunker(t *testing.T) (context.Context, *chunker.Chunker) {
+	t.Helper()
 	var cc chunker.Config
 	cc.RegisterFlags(flag.NewFlagSet("c", flag.PanicOnError))
 	cc.MaxChunkAge, cc.IdlePeriod = time.Hour, time.Hour
@@ -89,9 +90,15 @@ func TestExactlyOnceAcrossTailFlushAndDuplicates(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	go c.Run(ctx)
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
+	return ctx, c
+}
+
+func TestExactlyOnceAcrossTailFlushAndDuplicates(t *testing.T) {
+	e := newEnv(t)
+	ctx, c := e.startChunker(t)
 
 	md := push.Entry{Timestamp: time.Unix(0, 3), Line: "three", StructuredMetadata: push.LabelsAdapter{{Name: "trace_id", Value: "x"}}}
 	e.publish(t, "t1", `{app="a"}`, entry(1, "one"), entry(2, "two"), md)

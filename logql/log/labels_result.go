@@ -55,8 +55,13 @@ type builder struct {
 	err      string
 	details  string
 
-	// wanted, when not nil, restricts the labels parsers extract (see extractionHints).
-	wanted map[string]struct{}
+	// wanted, when not nil, restricts the labels parsers extract (see extractionHints). As
+	// with Loki's parser hints, a wanted label is then extracted once per entry (the first
+	// value wins), and parsers may stop once every required name (or its _extracted
+	// variant) is extracted: got holds the names extracted so far.
+	wanted   map[string]struct{}
+	required []string
+	got      []string
 
 	mdBuf, parsedBuf, allBuf labels.Labels
 	cache                    map[uint64]*LabelsResult
@@ -81,7 +86,22 @@ func (b *builder) reset(metadata labels.Labels) {
 	}
 	b.deleted = b.deleted[:0]
 	b.parsed = b.parsed[:0]
+	b.got = b.got[:0]
 	b.err, b.details = "", ""
+}
+
+// extractedAll reports whether, with hints, every required label is extracted, so that a
+// parser may stop reading the line.
+func (b *builder) extractedAll() bool {
+	if b.wanted == nil || len(b.got) < len(b.required) {
+		return false
+	}
+	for _, r := range b.required {
+		if !containsString(b.got, r) && !containsString(b.got, r+duplicateSuffix) {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *builder) renameMetadata(md labels.Labels) labels.Labels {
@@ -181,6 +201,12 @@ func (b *builder) setParsed(name, value string) {
 	}
 	if !b.wants(name) {
 		return
+	}
+	if b.wanted != nil {
+		if containsString(b.got, name) {
+			return // with hints the first value wins, as in Loki
+		}
+		b.got = append(b.got, name)
 	}
 	b.set(name, cleanUTF8(value))
 }

@@ -22,7 +22,15 @@ type logfmtParser struct {
 	extractions map[string][]string
 	labels      []string // the parameters' labels, each once
 	buf         []byte
-	names       map[string]string // raw key -> sanitised name, per stream
+	names       map[string]logfmtKey // by raw key, per stream
+}
+
+// logfmtKey is what a raw key resolves to in one stream: its sanitised label name, and
+// whether the hints want it for an entry without structured metadata (which may add a
+// name clash, and so an _extracted rename).
+type logfmtKey struct {
+	name   string
+	wanted bool
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -62,24 +70,31 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			b.set(l, "")
 		}
 	}
-	err := p.scan(line, func(key, value []byte) {
+	err := p.scan(line, func(key, value []byte) bool {
 		if p.extractions == nil && len(value) == 0 && !p.keepEmpty {
-			return
+			return true
 		}
-		name := p.name(key)
-		if name == "" {
-			return
+		k := p.key(key, b)
+		if k.name == "" {
+			return true
 		}
 		if p.extractions != nil {
-			for _, l := range p.extractions[name] {
+			for _, l := range p.extractions[k.name] {
 				b.setParsed(l, string(value))
 			}
-			return
+			return true
 		}
-		if !b.wantsKey(name) {
-			return
+		wanted := k.wanted
+		if len(b.metadata) > 0 {
+			wanted = b.wantsKey(k.name)
 		}
-		b.setParsed(name, string(value))
+		if !wanted {
+			return true
+		}
+		b.setParsed(k.name, string(value))
+		// Without --strict the rest of the line cannot set an error: once the hints'
+		// labels are in, it need not be read.
+		return p.strict || !b.extractedAll()
 	})
 	if err != nil {
 		b.setErr(errLogfmt, err.Error())
@@ -87,19 +102,21 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 	return line, true
 }
 
-// name returns the sanitised label name of a line key, cached per stream.
-func (p *logfmtParser) name(key []byte) string {
-	if name, ok := p.names[string(key)]; ok {
-		return name
+// key resolves a line key, cached per stream (not for entries with structured metadata,
+// whose names may clash differently from entry to entry).
+func (p *logfmtParser) key(raw []byte, b *builder) logfmtKey {
+	if k, ok := p.names[string(raw)]; ok {
+		return k
 	}
-	name := sanitizeLabelKey(string(key), true)
+	k := logfmtKey{name: sanitizeLabelKey(string(raw), true)}
+	k.wanted = k.name != "" && b.wantsKey(k.name)
 	if p.names == nil {
-		p.names = map[string]string{}
+		p.names = map[string]logfmtKey{}
 	}
-	if len(p.names) < maxCachedNames {
-		p.names[string(key)] = name
+	if len(p.names) < maxCachedNames && len(b.metadata) == 0 {
+		p.names[string(raw)] = k
 	}
-	return name
+	return k
 }
 
 func isLogfmtKeyChar(c byte) bool {
@@ -109,7 +126,8 @@ func isLogfmtKeyChar(c byte) bool {
 // scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
 // run of printable characters other than '=' and '"'; a value is bare (up to the next space)
 // or a double-quoted string with Go escapes; "key" alone has an empty value.
-func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
+// f returns false to stop the walk.
+func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 	i := 0
 	for i < len(line) {
 		for i < len(line) && line[i] <= ' ' {
@@ -131,7 +149,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 			continue
 		}
 		if i >= len(line) || line[i] <= ' ' {
-			f(key, nil)
+			if !f(key, nil) {
+				return nil
+			}
 			continue
 		}
 		if line[i] != '=' {
@@ -144,7 +164,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 		}
 		i++ // '='
 		if i >= len(line) || line[i] <= ' ' {
-			f(key, nil)
+			if !f(key, nil) {
+				return nil
+			}
 			continue
 		}
 		if line[i] != '"' {
@@ -163,7 +185,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 				// The malformed pair is skipped.
 				continue
 			}
-			f(key, line[vs:i])
+			if !f(key, line[vs:i]) {
+				return nil
+			}
 			continue
 		}
 		v, next, err := p.quoted(line, i)
@@ -174,7 +198,9 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte)) error {
 			return nil
 		}
 		i = next
-		f(key, v)
+		if !f(key, v) {
+			return nil
+		}
 	}
 	return nil
 }

@@ -58,6 +58,11 @@ func newSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 	se := &sampleExtractor{factories: fs, mode: mode}
 	if by != nil {
 		se.wanted = extractionHints(stages, unwrap, by)
+		for n := range se.wanted {
+			if _, ok := se.wanted[n+duplicateSuffix]; ok {
+				se.required = append(se.required, n) // a name the hints asked for
+			}
+		}
 	}
 	switch mode {
 	case CountSamples, BytesSamples:
@@ -102,12 +107,13 @@ type sampleExtractor struct {
 	conv      func(string) (float64, error)
 	post      []labelFilter
 	wanted    map[string]struct{} // nil: extract every label
+	required  []string            // the names of the hints, without _extracted variants
 }
 
 func (se *sampleExtractor) ForStream(stream labels.Labels) StreamSampleExtractor {
 	p := &pipeline{factories: se.factories}
 	sp := p.ForStream(stream).(*streamPipeline)
-	sp.b.wanted = se.wanted
+	sp.b.wanted, sp.b.required = se.wanted, se.required
 	return &streamSampleExtractor{se: se, sp: sp}
 }
 

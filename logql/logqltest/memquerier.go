@@ -3,7 +3,6 @@
 package logqltest
 
 import (
-	"bytes"
 	"context"
 	"slices"
 
@@ -39,32 +38,75 @@ func (q *Querier) Add(tenant string, ls labels.Labels, entries ...logql.RawEntry
 func (q *Querier) SelectLogs(_ context.Context, p logql.SelectParams) (logql.BatchIterator, error) {
 	var out []*logql.Batch
 	for _, b := range q.tenants[p.Tenant] {
-		if !labels.MatchLabels(b.Labels, p.Matchers...) {
+		if !labels.MatchLabels(b.Labels, p.Matchers...) || (len(p.Streams) > 0 && !slices.Contains(p.Streams, b.Hash)) {
 			continue
 		}
-		var es []logql.RawEntry
-		for _, e := range b.Entries {
-			if e.Timestamp >= p.Start && e.Timestamp < p.End {
-				es = append(es, e)
+		es := entriesIn(b, p.Start, p.End)
+		for i := range es {
+			// Leave out what the engine said it will not read, as storage may, so that
+			// engine tests catch a projection that drops something a query needs.
+			if p.Omit&logql.OmitLine != 0 {
+				es[i].Size, es[i].Line = len(es[i].Line), nil
+			}
+			if p.Omit&logql.OmitMetadata != 0 {
+				es[i].Metadata = nil
 			}
 		}
-		slices.SortFunc(es, func(a, b logql.RawEntry) int {
-			if a.Timestamp != b.Timestamp {
-				if a.Timestamp < b.Timestamp {
-					return -1
-				}
-				return 1
-			}
-			return bytes.Compare(a.Line, b.Line)
-		})
-		es = slices.CompactFunc(es, func(a, b logql.RawEntry) bool {
-			return a.Timestamp == b.Timestamp && bytes.Equal(a.Line, b.Line)
-		})
 		if len(es) > 0 {
 			out = append(out, &logql.Batch{Labels: b.Labels, Hash: b.Hash, Entries: es})
 		}
 	}
 	return &iter{batches: out}, nil
+}
+
+// entriesIn returns b's entries with start <= ts < end, ordered, exact duplicates once.
+func entriesIn(b *logql.Batch, start, end int64) []logql.RawEntry {
+	var es []logql.RawEntry
+	for _, e := range b.Entries {
+		if e.Timestamp >= start && e.Timestamp < end {
+			es = append(es, e)
+		}
+	}
+	return logql.SortDedup(es)
+}
+
+// CountMinutes implements logql.MinuteCounter, as storage answering from an index would:
+// streams with structured metadata in the range are left to be read.
+func (q *Querier) CountMinutes(_ context.Context, p logql.CountParams) (*logql.MinuteCountResult, error) {
+	const minute = int64(60e9)
+	n := p.Through - p.From + 1
+	res := &logql.MinuteCountResult{}
+	for _, b := range q.tenants[p.Tenant] {
+		if !labels.MatchLabels(b.Labels, p.Matchers...) {
+			continue
+		}
+		es := entriesIn(b, p.From*minute, (p.Through+1)*minute)
+		if len(es) == 0 {
+			continue
+		}
+		mc := logql.MinuteCounts{Labels: b.Labels, Hash: b.Hash, Entries: make([]int64, n), Bytes: make([]int64, n),
+			StartEntries: make([]int64, n), StartBytes: make([]int64, n)}
+		rest := false
+		for _, e := range es {
+			if len(e.Metadata) > 0 {
+				rest = true
+				break
+			}
+			i := e.Timestamp/minute - p.From
+			mc.Entries[i]++
+			mc.Bytes[i] += int64(len(e.Line))
+			if e.Timestamp%minute == 0 {
+				mc.StartEntries[i]++
+				mc.StartBytes[i] += int64(len(e.Line))
+			}
+		}
+		if rest {
+			res.Rest = append(res.Rest, b.Hash)
+			continue
+		}
+		res.Streams = append(res.Streams, mc)
+	}
+	return res, nil
 }
 
 type iter struct {
