@@ -253,14 +253,7 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ord
 	key := schemas.DataKey(tenant, seg.id)
 	obj, err := s.openObject(ctx, key, seg.idx)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if errors.Is(err, chunk.ErrCorrupt) {
-			s.m.corrupt.Inc()
-			return fmt.Errorf("read object %s: %w", seg.id, err)
-		}
-		return &UnavailableError{fmt.Errorf("read object %s: %w", seg.id, err)}
+		return s.objectErr(ctx, seg.id, err)
 	}
 	s.m.objectsRead.Inc()
 	sc := chunk.Scan{Ordinals: ords, Start: start, End: end, Columns: cols, Contains: contains}
@@ -284,17 +277,22 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ord
 	s.m.linesScanned.Add(float64(lines))
 	s.m.bytesScanned.Add(float64(n))
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if errors.Is(err, chunk.ErrCorrupt) {
-			s.m.corrupt.Inc()
-			return fmt.Errorf("object %s: %w", seg.id, err)
-		}
-		// Not the bytes but their reading failed: the object store did not answer.
-		return &UnavailableError{fmt.Errorf("object %s: %w", seg.id, err)}
+		return s.objectErr(ctx, seg.id, err)
 	}
 	return nil
+}
+
+// objectErr classifies a failure to read object id: the query's end, corrupt bytes (counted),
+// or else the object store not answering (*UnavailableError, a 503).
+func (s *Store) objectErr(ctx context.Context, id string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if errors.Is(err, chunk.ErrCorrupt) {
+		s.m.corrupt.Inc()
+		return fmt.Errorf("object %s: %w", id, err)
+	}
+	return &UnavailableError{fmt.Errorf("object %s: %w", id, err)}
 }
 
 // columns is what a scan must decode for p: a line filter needs lines.
