@@ -37,6 +37,11 @@ type row struct {
 	Metadata []byte `parquet:"metadata,optional"`
 }
 
+// pageCodec compresses every page of every object. One for the process: the codec pools its
+// zstd encoders, whose history buffers (megabytes each) would otherwise be allocated anew by
+// every Build.
+var pageCodec = &pqzstd.Codec{Level: pqzstd.SpeedDefault}
+
 // RowGroupRows bounds a row group so scans can skip by statistics.
 const RowGroupRows = 64 * 1024
 
@@ -58,7 +63,7 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 	grams := new(gramCollector)
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[row](&buf,
-		parquet.Compression(&pqzstd.Codec{Level: pqzstd.SpeedDefault}),
+		parquet.Compression(pageCodec),
 		parquet.MaxRowsPerRowGroup(RowGroupRows),
 		parquet.PageBufferSize(256<<10),
 	)
