@@ -119,9 +119,15 @@ func (c Checkpoint) Epoch() uint64 {
 }
 
 // NextEpoch returns the checkpoint a new owner writes when it takes the partition over.
+// Epochs that committed nothing are dropped: no object can be covered by them, so the list
+// grows only with epochs that committed, however often ownership changes.
 func (c Checkpoint) NextEpoch() Checkpoint {
-	n := Checkpoint{Partition: c.Partition, Seq: c.Seq, Epochs: make([]EpochRange, len(c.Epochs), len(c.Epochs)+1)}
-	copy(n.Epochs, c.Epochs)
+	n := Checkpoint{Partition: c.Partition, Seq: c.Seq, Epochs: make([]EpochRange, 0, len(c.Epochs)+1)}
+	for _, e := range c.Epochs {
+		if e.To >= e.From {
+			n.Epochs = append(n.Epochs, e)
+		}
+	}
 	n.Epochs = append(n.Epochs, EpochRange{Epoch: c.Epoch() + 1, From: c.Seq + 1, To: c.Seq})
 	return n
 }

@@ -42,4 +42,27 @@ func TestCheckpointCovers(t *testing.T) {
 	if len(cp.Epochs) != 2 {
 		t.Fatalf("NextEpoch changed its receiver: %+v", cp)
 	}
+
+	// Ownership changing without commits (leases lapsing in a leader election, say) adds
+	// no epochs: only the current empty one is kept, and epoch numbers still grow.
+	m := cp
+	for range 50 {
+		m = m.NextEpoch()
+	}
+	if len(m.Epochs) != 3 || m.Epoch() != 52 {
+		t.Fatalf("after 50 empty takeovers: %+v", m)
+	}
+	f = func(r schemas.SeqRange, want bool) {
+		t.Helper()
+		if got := m.Covers(r); got != want {
+			t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, m)
+		}
+	}
+	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 1, To: 7}, true)
+	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 8, To: 20}, true)
+	f(schemas.SeqRange{Partition: 2, Epoch: 30, From: 21, To: 21}, false)
+	f(schemas.SeqRange{Partition: 2, Epoch: 52, From: 21, To: 21}, false)
+	if m = m.Advance(25); !m.Covers(schemas.SeqRange{Partition: 2, Epoch: 52, From: 21, To: 25}) {
+		t.Fatalf("the current epoch's commit is not covered: %+v", m)
+	}
 }
