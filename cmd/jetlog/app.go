@@ -170,12 +170,26 @@ func (a *app) startBus(ctx context.Context) error {
 	return nil
 }
 
+// openBucket opens the object store. An S3 server that cannot be reached yet (MinIO
+// restarting, say) is waited for, with backoff, until ctx ends; a refusal (bad credentials,
+// a bad bucket name) fails at once.
 func (a *app) openBucket(ctx context.Context) (objstore.Bucket, error) {
-	switch a.cfg.Storage.Backend {
-	case "s3":
-		return s3.New(ctx, a.cfg.Storage.S3)
-	default:
+	if a.cfg.Storage.Backend != "s3" {
 		return filesystem.New(filepath.Join(a.cfg.DataDir, "objects"))
+	}
+	delay := 250 * time.Millisecond
+	for {
+		b, err := s3.New(ctx, a.cfg.Storage.S3)
+		if err == nil || !s3.Unreachable(err) || ctx.Err() != nil {
+			return b, err
+		}
+		a.logger.Warn("object store unreachable, waiting for it", "endpoint", a.cfg.Storage.S3.Endpoint, "err", err, "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
 	}
 }
 

@@ -180,3 +180,29 @@ func TestSIGTERMFlushesEverything(t *testing.T) {
 		t.Fatalf("stored %d rows after SIGTERM, want %d", got, n)
 	}
 }
+
+// TestStartsWhileObjectStoreDown starts jetlog while MinIO is down: it waits for the object
+// store instead of exiting, becomes ready once MinIO is back, and stores what it is sent.
+func TestStartsWhileObjectStoreDown(t *testing.T) {
+	m := testutil.StartMinIO(t)
+	m.Stop()
+	restarted := make(chan struct{})
+	go func() {
+		defer close(restarted)
+		time.Sleep(3 * time.Second)
+		m.Start()
+	}()
+	p := startJetlog(t, t.TempDir(), "-storage.backend=s3", "-s3.endpoint="+m.Endpoint, "-s3.bucket=jetlog",
+		"-s3.access-key-id="+m.AccessKey, "-s3.secret-access-key="+m.SecretKey, "-s3.insecure=true")
+	<-restarted
+	if !contains(p.log.String(), "object store unreachable") {
+		t.Fatalf("jetlog became ready without waiting for the object store:\n%s", p.log)
+	}
+	base := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	ls := seqLines("late", base, 50)
+	p.pushProto(t, "t1", map[string][]line{`{job="late"}`: ls})
+	if st, b := do(t, "POST", p.URL+"/flush", "", nil, nil); st != 204 {
+		t.Fatalf("flush: %d %s", st, b)
+	}
+	sameLines(t, "after the flush", p.allLines(t, "t1", `{job="late"}`, base.Add(-time.Second), base.Add(time.Minute)), expectLines(t, "late", ls))
+}

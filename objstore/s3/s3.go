@@ -211,3 +211,13 @@ func (b *Bucket) Close() error {
 	b.transport.CloseIdleConnections()
 	return nil
 }
+
+// Unreachable reports whether err came from not reaching the server at all (no S3 error
+// answer: connection refused, a timeout, DNS), as opposed to a refusal such as bad credentials.
+func Unreachable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var resp minio.ErrorResponse
+	return !errors.As(err, &resp) || resp.Code == ""
+}
