@@ -12,12 +12,16 @@ func TestCheckpointCovers(t *testing.T) {
 	if cp.Seq != 20 || cp.Epoch() != 2 {
 		t.Fatalf("checkpoint %+v", cp)
 	}
-	f := func(r schemas.SeqRange, want bool) {
-		t.Helper()
-		if got := cp.Covers(r); got != want {
-			t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, cp)
+	// covers checks c.Covers on ranges of partition 2.
+	covers := func(c schemas.Checkpoint) func(r schemas.SeqRange, want bool) {
+		return func(r schemas.SeqRange, want bool) {
+			t.Helper()
+			if got := c.Covers(r); got != want {
+				t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, c)
+			}
 		}
 	}
+	f := covers(cp)
 	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 1, To: 7}, true)
 	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 3, To: 5}, true)
 	// What an epoch-1 owner wrote after epoch 2 began (a zombie) is never covered.
@@ -31,12 +35,7 @@ func TestCheckpointCovers(t *testing.T) {
 
 	// A new epoch starts empty: nothing of it is covered until it commits.
 	n := cp.NextEpoch()
-	f = func(r schemas.SeqRange, want bool) {
-		t.Helper()
-		if got := n.Covers(r); got != want {
-			t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, n)
-		}
-	}
+	f = covers(n)
 	f(schemas.SeqRange{Partition: 2, Epoch: 3, From: 21, To: 21}, false)
 	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 8, To: 20}, true)
 	if len(cp.Epochs) != 2 {
@@ -52,12 +51,7 @@ func TestCheckpointCovers(t *testing.T) {
 	if len(m.Epochs) != 3 || m.Epoch() != 52 {
 		t.Fatalf("after 50 empty takeovers: %+v", m)
 	}
-	f = func(r schemas.SeqRange, want bool) {
-		t.Helper()
-		if got := m.Covers(r); got != want {
-			t.Fatalf("Covers(%+v) = %v, want %v (checkpoint %+v)", r, got, want, m)
-		}
-	}
+	f = covers(m)
 	f(schemas.SeqRange{Partition: 2, Epoch: 1, From: 1, To: 7}, true)
 	f(schemas.SeqRange{Partition: 2, Epoch: 2, From: 8, To: 20}, true)
 	f(schemas.SeqRange{Partition: 2, Epoch: 30, From: 21, To: 21}, false)

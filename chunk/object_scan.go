@@ -1,0 +1,257 @@
+package chunk
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding"
+)
+
+// scanner is the state of one Scan: a cursor per column of the current row group.
+type scanner struct {
+	o   *Object
+	r   io.ReaderAt
+	sc  Scan
+	fn  func(*Row) error
+	rg  int
+	cur [numCols]cursor
+	row Row
+}
+
+func (sr *scanner) close() {
+	for i := range sr.cur {
+		sr.cur[i].close()
+	}
+}
+
+// rows emits the rows [lo, hi) of stream ord that lie in the time range.
+func (sr *scanner) rows(ord int, lo, hi int64) error {
+	o := sr.o
+	wantLine := sr.sc.Columns&ColLine != 0 || (sr.sc.Columns&ColSize != 0 && o.col[colSize] < 0)
+	wantSize := !wantLine && sr.sc.Columns&ColSize != 0
+	wantMD := sr.sc.Columns&ColMetadata != 0 && o.hasMetadata(ord)
+	for lo < hi {
+		rg := sortSearch(o.rgFirst, lo)
+		if err := sr.enterRowGroup(rg); err != nil {
+			return err
+		}
+		base := o.rgFirst[rg]
+		end := min(hi, base+o.f.RowGroups()[rg].NumRows())
+		for row := lo - base; row < end-base; {
+			// A run of rows whose every asked column is in the current page.
+			run := end - base
+			for c := range sr.cur {
+				if c == colStream || c == colTs || (c == colLine && wantLine) || (c == colSize && wantSize) || (c == colMetadata && wantMD) {
+					cu := &sr.cur[c]
+					if err := cu.at(row); err != nil {
+						return err
+					}
+					run = min(run, cu.first+cu.n)
+				}
+			}
+			st, tc := &sr.cur[colStream], &sr.cur[colTs]
+			for _, v := range st.i32[row-st.first : run-st.first] {
+				if int(v) != ord {
+					return fmt.Errorf("%w: row of stream %d where the index puts stream %d", ErrCorrupt, v, ord)
+				}
+			}
+			for i, ts := range tc.i64[row-tc.first : run-tc.first] {
+				if ts < sr.sc.Start {
+					continue
+				}
+				if ts >= sr.sc.End {
+					return nil // rows are sorted by time within a stream
+				}
+				r := row + int64(i)
+				sr.row = Row{Ord: ord, Ts: ts}
+				if wantLine {
+					lc := &sr.cur[colLine]
+					j := r - lc.first
+					line := lc.data[lc.offs[j]:lc.offs[j+1]:lc.offs[j+1]]
+					sr.row.Size = len(line)
+					if sr.sc.Columns&ColLine != 0 {
+						sr.row.Line = line
+					}
+				} else if wantSize {
+					sc := &sr.cur[colSize]
+					sr.row.Size = int(sc.i32[r-sc.first])
+				}
+				if wantMD {
+					b, err := sr.cur[colMetadata].optionalBytesAt(r)
+					if err != nil {
+						return err
+					}
+					if sr.row.Metadata, err = decodeMetadata(b); err != nil {
+						return fmt.Errorf("%w: %v", ErrCorrupt, err)
+					}
+				}
+				if err := sr.fn(&sr.row); err != nil {
+					return err
+				}
+			}
+			row = run
+		}
+		lo = end
+	}
+	return nil
+}
+
+// sortSearch returns the last i with firsts[i] <= row.
+func sortSearch(firsts []int64, row int64) int {
+	i, found := slices.BinarySearch(firsts, row)
+	if !found {
+		i--
+	}
+	return max(i, 0)
+}
+
+func (sr *scanner) enterRowGroup(rg int) error {
+	if sr.cur[colStream].pages != nil && sr.rg == rg {
+		return nil
+	}
+	sr.close()
+	sr.rg = rg
+	chunks := sr.o.f.RowGroups()[rg].ColumnChunks()
+	for i := range sr.cur {
+		if sr.o.col[i] < 0 {
+			sr.cur[i] = cursor{}
+			continue
+		}
+		cc, ok := chunks[sr.o.col[i]].(*parquet.FileColumnChunk)
+		if !ok {
+			return fmt.Errorf("%w: unexpected column chunk type", ErrCorrupt)
+		}
+		sr.cur[i] = cursor{cc: cc, r: sr.r} // pages are opened when a row is asked for
+	}
+	return nil
+}
+
+// cursor reads one column chunk's pages on demand, forwards only: a page is read (and
+// decompressed) when a row in it is asked for; pages between are skipped by the offset
+// index without being read.
+type cursor struct {
+	cc    *parquet.FileColumnChunk
+	r     io.ReaderAt
+	pages *parquet.FilePages
+	page  parquet.Page
+	first int64 // row (in the row group) of the page's first row
+	n     int64
+	// optional columns: definition levels and the value index of row vrow
+	defs       []byte
+	vrow, vidx int64
+	// the page's values, by type
+	i32  []int32
+	i64  []int64
+	data []byte
+	offs []uint32
+}
+
+func (c *cursor) open() {
+	if c.cc != nil && c.pages == nil {
+		c.pages = c.cc.PagesFrom(c.r)
+	}
+}
+
+func (c *cursor) close() {
+	if c.page != nil {
+		parquet.Release(c.page)
+		c.page = nil
+	}
+	if c.pages != nil {
+		c.pages.Close()
+		c.pages = nil
+	}
+	c.n = 0
+}
+
+// at makes row the current page's.
+func (c *cursor) at(row int64) error {
+	if c.page != nil && row >= c.first && row < c.first+c.n {
+		return nil
+	}
+	if c.pages == nil {
+		c.open()
+	}
+	next := c.first + c.n
+	if c.page != nil {
+		parquet.Release(c.page)
+		c.page = nil
+	}
+	start := next
+	if c.n == 0 || row != next {
+		if err := c.pages.SeekToRow(row); err != nil {
+			return pageError(err)
+		}
+		start = row
+	}
+	p, err := c.pages.ReadPage()
+	if err != nil {
+		return pageError(err)
+	}
+	if p.NumRows() <= 0 {
+		parquet.Release(p)
+		return fmt.Errorf("%w: empty page", ErrCorrupt)
+	}
+	c.page, c.first, c.n = p, start, p.NumRows()
+	c.defs, c.vrow, c.vidx = p.DefinitionLevels(), start, 0
+	vals := p.Data()
+	c.i32, c.i64, c.data, c.offs = nil, nil, nil, nil
+	switch vals.Kind() {
+	case encoding.Int32:
+		c.i32 = vals.Int32()
+	case encoding.Int64:
+		c.i64 = vals.Int64()
+	case encoding.ByteArray:
+		c.data, c.offs = vals.ByteArray()
+	}
+	if row >= c.first+c.n {
+		return fmt.Errorf("%w: page at row %d does not hold row %d", ErrCorrupt, c.first, row)
+	}
+	return nil
+}
+
+func pageError(err error) error {
+	if isIOError(err) {
+		return err
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: column ends early", ErrCorrupt)
+	}
+	return fmt.Errorf("%w: %v", ErrCorrupt, err)
+}
+
+func (c *cursor) bytesAt(row int64) ([]byte, error) {
+	if err := c.at(row); err != nil {
+		return nil, err
+	}
+	i := row - c.first
+	return c.data[c.offs[i]:c.offs[i+1]:c.offs[i+1]], nil
+}
+
+// optionalBytesAt returns nil for a null. Rows must be asked for in ascending order.
+func (c *cursor) optionalBytesAt(row int64) ([]byte, error) {
+	if err := c.at(row); err != nil {
+		return nil, err
+	}
+	if len(c.defs) == 0 {
+		if c.page.NumNulls() == c.n {
+			return nil, nil
+		}
+		return c.bytesAt(row)
+	}
+	if row < c.vrow {
+		c.vrow, c.vidx = c.first, 0
+	}
+	for ; c.vrow < row; c.vrow++ {
+		if c.defs[c.vrow-c.first] != 0 {
+			c.vidx++
+		}
+	}
+	if c.defs[row-c.first] == 0 {
+		return nil, nil
+	}
+	return c.data[c.offs[c.vidx]:c.offs[c.vidx+1]:c.offs[c.vidx+1]], nil
+}
