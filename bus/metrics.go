@@ -9,6 +9,8 @@ type metrics struct {
 	retries      prometheus.Counter
 	ackLatency   prometheus.Histogram
 	tailMessages prometheus.Counter
+	followers    prometheus.Gauge
+	followed     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -20,9 +22,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "jetlog_bus_publish_all_duration_seconds",
 			Help: "Time from first publish to last ack of one push.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
 		tailMessages: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_bus_tail_messages_read_total", Help: "Messages read by queriers from the bus tail."}),
+		followers:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "jetlog_bus_followers", Help: "Live followers of a tenant's new messages (one per live tail connection)."}),
+		followed:     prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_bus_followed_messages_total", Help: "Messages delivered to live followers."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.published, m.publishBytes, m.publishErrs, m.retries, m.ackLatency, m.tailMessages)
+		reg.MustRegister(m.published, m.publishBytes, m.publishErrs, m.retries, m.ackLatency, m.tailMessages, m.followers, m.followed)
 	}
 	return m
 }
