@@ -5,7 +5,6 @@ import (
 	"context"
 	"sort"
 
-	"github.com/jetlog/jetlog/logql/log"
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -64,9 +63,9 @@ func (h *topHeap) worse(ts int64) bool {
 }
 
 func (ev *evaluator) logs(ctx context.Context, sel *syntax.LogSelectorExpr) (Streams, error) {
-	pl, err := log.NewPipeline(sel.Pipeline)
+	pl, err := newPipeline(sel)
 	if err != nil {
-		return nil, NewUserError(err.Error())
+		return nil, err
 	}
 	limit := ev.p.Limit
 	if limit <= 0 {
@@ -102,11 +101,7 @@ func (ev *evaluator) logs(ctx context.Context, sel *syntax.LogSelectorExpr) (Str
 			}
 			seq++
 			c := candidate{ts: en.Timestamp, seq: seq, line: string(out)}
-			if ev.p.CategorizeLabels {
-				c.stream, c.md, c.prs = lbs.Stream.Copy(), lbs.StructuredMetadata.Copy(), lbs.Parsed.Copy()
-			} else {
-				c.stream = lbs.All.Copy()
-			}
+			c.stream, c.md, c.prs = entryLabels(lbs, ev.p.CategorizeLabels)
 			c.key = c.stream.String()
 			if h.Len() < limit {
 				heap.Push(h, c)

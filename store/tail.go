@@ -41,21 +41,9 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 			if ts < start || ts >= end || (filter != nil && !filter(line)) {
 				return
 			}
-			e := tailEntry{ls: cur, hash: hash, ts: ts, line: append([]byte(nil), line...)}
-			if len(md) > 0 {
-				ls := make([]labels.Label, len(md))
-				for i, kv := range md {
-					ls[i] = labels.Label{Name: string(kv[0]), Value: string(kv[1])}
-				}
-				e.md = labels.New(ls...)
-			}
-			kept = append(kept, e)
+			kept = append(kept, tailEntry{ls: cur, hash: hash, ts: ts, line: append([]byte(nil), line...), md: metadataLabels(md)})
 		})
-		s.m.linesScanned.Add(float64(scanned))
-		if err != nil {
-			// As schemas.DecodeBatch would: the whole message is skipped.
-			s.m.corrupt.Inc()
-			s.logger.Warn("undecodable bus message in tail", "seq", m.Seq, "err", err)
+		if s.scanned(m, scanned, err) != nil {
 			return nil
 		}
 		for i := range kept {
@@ -63,6 +51,31 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 		}
 		return nil
 	})
+}
+
+// scanned counts a bus message's entries looked at and, when its payload did not decode,
+// the damage, which it logs and returns: the caller skips the whole message, as
+// schemas.DecodeBatch would fail on it.
+func (s *Store) scanned(m schemas.TailMessage, entries int, err error) error {
+	s.m.linesScanned.Add(float64(entries))
+	if err != nil {
+		s.m.corrupt.Inc()
+		s.logger.Warn("undecodable bus message", "seq", m.Seq, "tenant", m.Tenant, "err", err)
+	}
+	return err
+}
+
+// metadataLabels copies walkPush's structured metadata pairs into sorted labels (nil when
+// there are none).
+func metadataLabels(md [][2][]byte) labels.Labels {
+	if len(md) == 0 {
+		return nil
+	}
+	ls := make([]labels.Label, len(md))
+	for i, kv := range md {
+		ls[i] = labels.Label{Name: string(kv[0]), Value: string(kv[1])}
+	}
+	return labels.New(ls...)
 }
 
 // parseLabelBytes is parseLabels for a label string in a payload, without copying it when
