@@ -1,11 +1,12 @@
 // Package querier serves Loki's HTTP query API: /loki/api/v1/query, query_range, labels,
 // label values, series, index stats and volume, detected fields and labels, format_query,
-// patterns and buildinfo, plus the legacy /api/prom aliases Grafana still calls.
+// patterns and buildinfo, the live tail (a websocket, handler_tail.go), plus the legacy
+// /api/prom aliases Grafana still calls.
 //
 // It owns parameter parsing, defaults and limits (with Loki's exact messages), tenancy, the
 // JSON envelopes and their encoding, and request metrics. Query evaluation belongs to an
-// Engine (package logql) and label/series/stats questions to a logql.MetadataQuerier; the
-// package knows nothing of storage or the bus.
+// Engine (package logql), label/series/stats questions to a logql.MetadataQuerier and new
+// entries for the live tail to a Follower; the package knows nothing of storage or the bus.
 package querier
 
 import (
@@ -53,6 +54,8 @@ type Config struct {
 	// once. See split.go.
 	SplitQueriesByInterval time.Duration `yaml:"split_queries_by_interval"`
 	MaxQueryParallelism    int           `yaml:"max_query_parallelism"`
+	// TailMaxDuration ends a live tail after it has run this long, as Loki does.
+	TailMaxDuration time.Duration `yaml:"tail_max_duration"`
 }
 
 // RegisterFlags registers the flags and sets defaults (Loki's).
@@ -67,6 +70,8 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.BoolVar(&c.CompressResponses, "querier.compress-http-responses", true, "Compress HTTP responses.")
 	f.DurationVar(&c.SplitQueriesByInterval, "querier.split-queries-by-interval", time.Hour, "Split range queries by this interval and run the pieces in parallel (0 disables).")
 	f.IntVar(&c.MaxQueryParallelism, "querier.max-query-parallelism", 32, "Maximum number of sub-queries of one query run at once (further bounded by twice the cores).")
+	f.DurationVar(&c.TailMaxDuration, "querier.tail-max-duration", time.Hour, "How long one live tail may stay open before the server ends it.")
+	f.IntVar(&c.MaxConcurrentTailRequests, "querier.max-concurrent-tail-requests", 10, "Live tails one tenant may have open at once on one querier (0: no limit).")
 }
 
 // Validate reports every invalid setting at once.
@@ -84,6 +89,9 @@ func (c *Config) Validate() error {
 	if c.SplitQueriesByInterval > 0 && c.MaxQueryParallelism <= 0 {
 		errs = append(errs, fmt.Errorf("max_query_parallelism must be > 0, got %d", c.MaxQueryParallelism))
 	}
+	if c.TailMaxDuration <= 0 {
+		errs = append(errs, fmt.Errorf("tail_max_duration must be > 0, got %s", c.TailMaxDuration))
+	}
 	if c.MaxDetectedFieldsLogLines <= 0 {
 		errs = append(errs, fmt.Errorf("detected_fields_max_lines must be > 0, got %d", c.MaxDetectedFieldsLogLines))
 	}
@@ -98,6 +106,7 @@ type API struct {
 	log     *slog.Logger
 	metrics *metrics
 	now     func() time.Time // the clock for default times; tests replace it
+	tails   *tails           // live tail, when EnableTail was called
 }
 
 // New returns an API answering with eng and meta.
@@ -118,7 +127,8 @@ func New(cfg Config, eng Engine, meta logql.MetadataQuerier, logger *slog.Logger
 	return &API{cfg: cfg, eng: eng, meta: meta, log: logger, metrics: m, now: time.Now}, nil
 }
 
-// Routes mounts every endpoint on r. Query endpoints accept GET and POST with a form body.
+// Routes mounts every endpoint on r. Query endpoints accept GET and POST with a form body;
+// the live tail (GET) is mounted when EnableTail was called before.
 func (a *API) Routes(r chi.Router) {
 	handle := func(route string, h handlerFunc) {
 		wrapped := a.instrument(route, h)
@@ -143,6 +153,10 @@ func (a *API) Routes(r chi.Router) {
 	handle("/loki/api/v1/format_query", a.handleFormatQuery)
 	handle("/loki/api/v1/patterns", a.handlePatterns)
 	handle("/loki/api/v1/status/buildinfo", a.handleBuildInfo)
+	if a.tails != nil {
+		// A websocket: neither compressed nor wrapped (the upgrade needs the connection).
+		r.Get("/loki/api/v1/tail", a.handleTail)
+	}
 	// Legacy aliases Grafana's Loki data source may still call.
 	handle("/api/prom/label", a.handleLegacyLabels)
 	handle("/api/prom/label/{name}/values", a.handleLegacyLabelValues)

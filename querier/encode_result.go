@@ -84,33 +84,37 @@ func (rw *resultWriter) appendStreams(ss logql.Streams, categorize bool) {
 			if j > 0 {
 				rw.buf = append(rw.buf, ',')
 			}
-			rw.buf = append(rw.buf, `["`...)
-			rw.buf = strconv.AppendInt(rw.buf, e.Timestamp, 10)
-			rw.buf = append(rw.buf, `",`...)
-			rw.buf = appendString(rw.buf, e.Line)
-			if categorize {
-				rw.buf = append(rw.buf, ",{"...)
-				sep := false
-				if len(e.StructuredMetadata) > 0 {
-					rw.buf = append(rw.buf, `"structuredMetadata":`...)
-					rw.buf = appendLabels(rw.buf, e.StructuredMetadata)
-					sep = true
-				}
-				if len(e.Parsed) > 0 {
-					if sep {
-						rw.buf = append(rw.buf, ',')
-					}
-					rw.buf = append(rw.buf, `"parsed":`...)
-					rw.buf = appendLabels(rw.buf, e.Parsed)
-				}
-				rw.buf = append(rw.buf, '}')
-			}
-			rw.buf = append(rw.buf, ']')
+			rw.buf = appendEntry(rw.buf, &e, categorize)
 			rw.maybeFlush()
 		}
 		rw.buf = append(rw.buf, "]}"...)
 	}
 	rw.buf = append(rw.buf, ']')
+}
+
+// appendEntry appends one entry of a stream's values: ["<ns>","<line>"], with categorize a
+// third element {"structuredMetadata":{...},"parsed":{...}} holding those that are not empty.
+func appendEntry(dst []byte, e *logql.Entry, categorize bool) []byte {
+	dst = append(dst, `["`...)
+	dst = strconv.AppendInt(dst, e.Timestamp, 10)
+	dst = append(dst, `",`...)
+	dst = appendString(dst, e.Line)
+	if categorize {
+		dst = append(dst, ",{"...)
+		if len(e.StructuredMetadata) > 0 {
+			dst = append(dst, `"structuredMetadata":`...)
+			dst = appendLabels(dst, e.StructuredMetadata)
+		}
+		if len(e.Parsed) > 0 {
+			if len(e.StructuredMetadata) > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `"parsed":`...)
+			dst = appendLabels(dst, e.Parsed)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }
 
 func (rw *resultWriter) appendMatrix(m logql.Matrix) {

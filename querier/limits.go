@@ -12,15 +12,18 @@ type Limits struct {
 	MaxQuerySeries          int           `yaml:"max_query_series"`
 	MaxQueryLength          time.Duration `yaml:"max_query_length"`
 	QueryTimeout            time.Duration `yaml:"query_timeout"`
+	// MaxConcurrentTailRequests bounds a tenant's live tails open at once on this querier.
+	MaxConcurrentTailRequests int `yaml:"max_concurrent_tail_requests"`
 }
 
 // TenantLimits overrides some limits for one tenant (Loki's runtime "overrides" block); a
 // nil field keeps the default.
 type TenantLimits struct {
-	MaxEntriesLimitPerQuery *int           `yaml:"max_entries_limit_per_query"`
-	MaxQuerySeries          *int           `yaml:"max_query_series"`
-	MaxQueryLength          *time.Duration `yaml:"max_query_length"`
-	QueryTimeout            *time.Duration `yaml:"query_timeout"`
+	MaxEntriesLimitPerQuery   *int           `yaml:"max_entries_limit_per_query"`
+	MaxQuerySeries            *int           `yaml:"max_query_series"`
+	MaxQueryLength            *time.Duration `yaml:"max_query_length"`
+	QueryTimeout              *time.Duration `yaml:"query_timeout"`
+	MaxConcurrentTailRequests *int           `yaml:"max_concurrent_tail_requests"`
 }
 
 func (l Limits) validate(prefix string) []error {
@@ -33,6 +36,9 @@ func (l Limits) validate(prefix string) []error {
 	}
 	if l.MaxQueryLength < 0 {
 		errs = append(errs, fmt.Errorf("%smax_query_length must be >= 0, got %s", prefix, l.MaxQueryLength))
+	}
+	if l.MaxConcurrentTailRequests < 0 {
+		errs = append(errs, fmt.Errorf("%smax_concurrent_tail_requests must be >= 0, got %d", prefix, l.MaxConcurrentTailRequests))
 	}
 	if l.QueryTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("%squery_timeout must be > 0, got %s", prefix, l.QueryTimeout))
@@ -54,6 +60,9 @@ func (o TenantLimits) apply(l Limits) Limits {
 	if o.QueryTimeout != nil {
 		l.QueryTimeout = *o.QueryTimeout
 	}
+	if o.MaxConcurrentTailRequests != nil {
+		l.MaxConcurrentTailRequests = *o.MaxConcurrentTailRequests
+	}
 	return l
 }
 
@@ -74,6 +83,7 @@ func (a *API) limitsFor(tenants []string) Limits {
 		out.MaxQuerySeries = smallestEnabled(out.MaxQuerySeries, l.MaxQuerySeries)
 		out.MaxQueryLength = smallestEnabled(out.MaxQueryLength, l.MaxQueryLength)
 		out.QueryTimeout = smallestEnabled(out.QueryTimeout, l.QueryTimeout)
+		out.MaxConcurrentTailRequests = smallestEnabled(out.MaxConcurrentTailRequests, l.MaxConcurrentTailRequests)
 	}
 	return out
 }

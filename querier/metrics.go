@@ -12,6 +12,11 @@ import (
 type metrics struct {
 	duration *prometheus.HistogramVec
 	inflight prometheus.Gauge
+
+	tailsActive prometheus.Gauge
+	tailSent    prometheus.Counter
+	tailDropped prometheus.Counter
+	tailBytes   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -27,9 +32,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name:      "querier_inflight_queries",
 			Help:      "Query API requests being served.",
 		}),
+		// Loki's names for the first and the last.
+		tailsActive: prometheus.NewGauge(prometheus.GaugeOpts{Name: "loki_querier_tail_active", Help: "Live tail connections open."}),
+		tailSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_querier_tail_entries_sent_total",
+			Help: "Entries sent to live tail clients, the backfill included."}),
+		tailDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_querier_tail_entries_dropped_total",
+			Help: "New entries a live tail dropped because its client was behind (reported to it in dropped_entries)."}),
+		tailBytes: prometheus.NewCounter(prometheus.CounterOpts{Name: "loki_querier_tail_bytes_total", Help: "Line bytes sent to live tail clients."}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.duration, m.inflight} {
+		for _, c := range []prometheus.Collector{m.duration, m.inflight, m.tailsActive, m.tailSent, m.tailDropped, m.tailBytes} {
 			if err := reg.Register(c); err != nil {
 				var are prometheus.AlreadyRegisteredError
 				if !errors.As(err, &are) {

@@ -71,6 +71,7 @@ type app struct {
 	bucket   objstore.Bucket
 	gateway  *gateway.Gateway
 	chunker  *chunker.Chunker
+	querier  *querier.API
 }
 
 func (a *app) run(ctx context.Context) (err error) {
@@ -122,6 +123,11 @@ func (a *app) shutdown(srv *http.Server) error {
 	if err := srv.Shutdown(sctx); err != nil {
 		a.logger.Warn("http shutdown", "err", err)
 	}
+	if a.querier != nil {
+		// Shutdown does not wait for hijacked connections: end the live tails (their
+		// clients get a "going away" close frame) before the bus goes.
+		a.querier.Close(5 * time.Second)
+	}
 	if a.chunker != nil {
 		if err := a.chunker.Close(); err != nil {
 			return fmt.Errorf("chunker: final flush: %w", err)
@@ -133,6 +139,9 @@ func (a *app) shutdown(srv *http.Server) error {
 }
 
 func (a *app) closeAll() {
+	if a.querier != nil {
+		a.querier.Close(5 * time.Second)
+	}
 	if a.chunker != nil {
 		_ = a.chunker.Close()
 	}
@@ -241,7 +250,9 @@ func (a *app) mountRoles(ctx context.Context, r chi.Router) error {
 		if err != nil {
 			return fmt.Errorf("querier: %w", err)
 		}
+		api.EnableTail(st)
 		api.Routes(r)
+		a.querier = api
 	}
 	return nil
 }
