@@ -1,5 +1,6 @@
 // Package bus is jetlog's only door to NATS JetStream: the embedded server, the log stream,
-// publishing push batches with acknowledgements, and reading partitions and tenants back.
+// publishing push batches with acknowledgements, reading partitions and tenants back, and
+// following one tenant's new messages (follow.go, for the live tail).
 //
 // Subjects (see package schemas): logs.<tenant-token>.<partition>. A real-time consumer
 // subscribes to logs.<tenant-token>.* and decodes payloads with schemas.DecodeBatch.

@@ -1,5 +1,6 @@
 // Package store is the read path: it answers the engine's SelectLogs and the API's stream
-// statistics for one tenant from a consistent snapshot of the object store plus the bus tail.
+// statistics for one tenant from a consistent snapshot of the object store plus the bus tail,
+// and follows a tenant's new entries on the bus for the live tail (follow.go).
 //
 // A snapshot follows the commit protocol of package schemas: first every partition's
 // checkpoint (from the bus), then the tenant's index segments, of which only those whose

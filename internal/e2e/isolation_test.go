@@ -30,7 +30,7 @@ func TestRetriedPushStoredOnce(t *testing.T) {
 }
 
 // TestTenantIsolationOnEveryEndpoint: tenant B sees nothing of tenant A on any query endpoint,
-// whether A's data is on the bus or in storage.
+// the live tail included, whether A's data is on the bus or in storage.
 func TestTenantIsolationOnEveryEndpoint(t *testing.T) {
 	p := startJetlog(t, t.TempDir())
 	base := time.Now().Add(-time.Minute)
@@ -78,9 +78,33 @@ func TestTenantIsolationOnEveryEndpoint(t *testing.T) {
 			}
 		}
 	}
+	// The live tail: tenant-b's backfill and new entries are its own only.
+	checkTail := func(stage string) {
+		c := p.tail(t, "tenant-b", url.Values{"query": {`{job=~".+"}`}, "start": {start}})
+		got := c.next(1, 10*time.Second)
+		now := time.Now()
+		p.pushProto(t, "tenant-a", map[string][]line{`{job="secret", team="a"}`: {{ts: now, text: "confidential live " + stage}}})
+		p.pushProto(t, "tenant-b", map[string][]line{`{job="public"}`: {{ts: now.Add(time.Millisecond), text: "open live " + stage}}})
+		for !strings.Contains(got[len(got)-1], "open live "+stage) {
+			got = append(got, c.next(1, 10*time.Second)...)
+		}
+		for _, e := range got {
+			for _, leak := range []string{"secret", "confidential", "team="} {
+				if strings.Contains(e, leak) {
+					t.Fatalf("%s: tenant-b's tail sees %q of tenant-a: %q", stage, leak, got)
+				}
+			}
+		}
+		if !strings.Contains(got[0], "open-000000") {
+			t.Fatalf("%s: tenant-b's tail does not see its own entries: %q", stage, got)
+		}
+		c.conn.Close()
+	}
 	check("on the bus")
+	checkTail("on the bus")
 	if st, b := do(t, "POST", p.URL+"/flush", "", nil, nil); st != 204 {
 		t.Fatalf("flush: %d %s", st, b)
 	}
 	check("in storage")
+	checkTail("in storage")
 }
