@@ -12,7 +12,6 @@ import (
 
 	"github.com/jetlog/jetlog/internal/testutil"
 	"github.com/jetlog/jetlog/logql"
-	"github.com/jetlog/jetlog/objstore/filesystem"
 	"github.com/jetlog/jetlog/schemas"
 	"github.com/jetlog/jetlog/schemas/labels"
 	"github.com/jetlog/jetlog/store"
@@ -77,15 +76,7 @@ func TestFollowLogs(t *testing.T) {
 
 // TestFollowLogsNeedsBus: a store without a bus to follow says so.
 func TestFollowLogsNeedsBus(t *testing.T) {
-	b := testutil.Bus(t, 1)
-	bk, err := filesystem.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := store.New(store.Config{}, bk, b.Checkpoints(), nil, testutil.Discard(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t, tempBucket(t), testutil.Bus(t, 1), nil, nil)
 	if _, err := st.FollowLogs(context.Background(), "t", nil, func(*logql.Batch) error { return nil }); !errors.Is(err, store.ErrNoFollower) {
 		t.Fatalf("err = %v, want ErrNoFollower", err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/jetlog/jetlog/internal/testutil"
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/objstore"
-	"github.com/jetlog/jetlog/objstore/filesystem"
 	"github.com/jetlog/jetlog/schemas/labels"
 	"github.com/jetlog/jetlog/store"
 )
@@ -46,20 +45,9 @@ func (b *downBucket) List(ctx context.Context, prefix string, fn func(string, in
 // object is answered exactly from the bus; one that does fails as unavailable, never with a
 // part of the answer.
 func TestObjectStoreDown(t *testing.T) {
-	fs, err := filesystem.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	bk := &downBucket{Bucket: fs}
+	bk := &downBucket{Bucket: tempBucket(t)}
 	e := &env{bus: testutil.Bus(t, 4), bucket: bk}
-	newStore := func() *store.Store {
-		st, err := store.New(store.Config{}, bk, e.bus.Checkpoints(), e.bus, testutil.Discard(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	e.store = newStore()
+	e.store = newStore(t, bk, e.bus, e.bus, nil)
 	var cc chunker.Config
 	cc.RegisterFlags(flag.NewFlagSet("c", flag.PanicOnError))
 	cc.MaxChunkAge, cc.IdlePeriod = time.Hour, time.Hour
@@ -113,7 +101,7 @@ func TestObjectStoreDown(t *testing.T) {
 	_, err = selectRange(e.store, 0, "a")
 	unavailable("a range holding flushed entries", err)
 	// A querier that never read the index cannot tell what is stored.
-	_, err = selectRange(newStore(), 50, "a")
+	_, err = selectRange(newStore(t, bk, e.bus, e.bus, nil), 50, "a")
 	unavailable("a store without a previous snapshot", err)
 
 	bk.down.Store(false)

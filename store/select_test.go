@@ -16,16 +16,12 @@ import (
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/objstore/filesystem"
 	"github.com/jetlog/jetlog/schemas"
-	"github.com/jetlog/jetlog/store"
 )
 
 // committedTo5 is a bucket, and a bus whose partition 0 committed sequences 1..5 in epoch 1.
 func committedTo5(t *testing.T) (*filesystem.Bucket, *bus.Bus) {
 	t.Helper()
-	bk, err := filesystem.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bk := tempBucket(t)
 	b := itest.Bus(t, 1)
 	cp := schemas.Checkpoint{Partition: 0}.NextEpoch().Advance(5)
 	if _, err := b.Checkpoints().Set(context.Background(), cp, 0); err != nil {
@@ -48,10 +44,7 @@ func TestSelectReadsOnlyWhatTheQueryNeeds(t *testing.T) {
 	}
 	putObject(t, bk, "t", "o1", []schemas.SeqRange{{Partition: 0, Epoch: 1, From: 1, To: 5}}, nil, lines...)
 	reg := prometheus.NewRegistry()
-	st, err := store.New(store.Config{}, bk, b.Checkpoints(), nil, itest.Discard(), reg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t, bk, b, nil, reg)
 	read := func(p logql.SelectParams) (entries int, bytes float64, err error) {
 		bytesRead := func() float64 {
 			mfs, _ := reg.Gather()
@@ -118,10 +111,7 @@ func TestRangeReaderOnSmallObjects(t *testing.T) {
 	ctx := context.Background()
 	bk, b := committedTo5(t)
 	putObject(t, bk, "t", "small", []schemas.SeqRange{{Partition: 0, Epoch: 1, From: 1, To: 5}}, nil, "one", "two", "three")
-	st, err := store.New(store.Config{}, bk, b.Checkpoints(), nil, itest.Discard(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t, bk, b, nil, nil)
 	for i := 0; i < 2; i++ { // opened, then from the cache
 		it, err := st.SelectLogs(ctx, logql.SelectParams{Tenant: "t", End: 1 << 62})
 		if err != nil {

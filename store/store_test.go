@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/chunk"
@@ -31,15 +32,28 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	b := testutil.Bus(t, 4)
+	bk := tempBucket(t)
+	return &env{bus: b, bucket: bk, store: newStore(t, bk, b, b, nil)}
+}
+
+// tempBucket is a filesystem bucket in a temporary directory.
+func tempBucket(t *testing.T) *filesystem.Bucket {
+	t.Helper()
 	bk, err := filesystem.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.New(store.Config{}, bk, b.Checkpoints(), b, testutil.Discard(), nil)
+	return bk
+}
+
+// newStore reads bk with b's checkpoints and tail (nil: objects only); reg may be nil.
+func newStore(t *testing.T, bk objstore.Bucket, b *bus.Bus, tail store.Tail, reg prometheus.Registerer) *store.Store {
+	t.Helper()
+	st, err := store.New(store.Config{}, bk, b.Checkpoints(), tail, testutil.Discard(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{bus: b, bucket: bk, store: st}
+	return st
 }
 
 func (e *env) publish(t *testing.T, tenant, lbls string, entries ...push.Entry) {
@@ -159,10 +173,7 @@ func putObject(t *testing.T, bk objstore.Bucket, tenant, id string, src []schema
 }
 
 func TestVisibilityRules(t *testing.T) {
-	bk, err := filesystem.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	bk := tempBucket(t)
 	ctx := context.Background()
 	b := testutil.Bus(t, 1)
 	// Epoch 1 committed 1..5, then epoch 2 took over and committed 6..10.
@@ -176,10 +187,7 @@ func TestVisibilityRules(t *testing.T) {
 	// The epoch-1 owner kept writing after epoch 2 began: its object is never visible,
 	// although its range lies below the checkpoint.
 	putObject(t, bk, "t", "z1", []schemas.SeqRange{{Partition: 0, Epoch: 1, From: 6, To: 8}}, nil, "zombie")
-	st, err := store.New(store.Config{}, bk, b.Checkpoints(), nil, testutil.Discard(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := newStore(t, bk, b, nil, nil)
 	e := &env{bucket: bk, store: st}
 	if got := e.selectAll(t, "t"); len(got) != 3 {
 		t.Fatalf("committed segments only: %v", got)
