@@ -95,16 +95,18 @@ func waitConnected(ctx context.Context, nc *nats.Conn, d time.Duration) error {
 
 func (b *Bus) ensureStream(ctx context.Context) error {
 	sc := jetstream.StreamConfig{
-		Name:        b.cfg.Stream,
-		Subjects:    []string{schemas.AllSubjects},
-		Retention:   jetstream.LimitsPolicy, // not work-queue: queriers read the tail
-		Discard:     jetstream.DiscardOld,
-		MaxAge:      b.cfg.MaxAge,
-		MaxBytes:    b.cfg.MaxBytes,
-		Duplicates:  b.cfg.DuplicateWindow,
-		Replicas:    b.cfg.Replicas,
-		Storage:     jetstream.FileStorage,
-		Compression: jetstream.S2Compression,
+		Name:       b.cfg.Stream,
+		Subjects:   []string{schemas.AllSubjects},
+		Retention:  jetstream.LimitsPolicy, // not work-queue: queriers read the tail
+		Discard:    jetstream.DiscardOld,
+		MaxAge:     b.cfg.MaxAge,
+		MaxBytes:   b.cfg.MaxBytes,
+		Duplicates: b.cfg.DuplicateWindow,
+		Replicas:   b.cfg.Replicas,
+		Storage:    jetstream.FileStorage,
+		// Payloads arrive compressed (schemas.FormatPushSnappy); a second compression in the
+		// store would cost CPU for nothing.
+		Compression: jetstream.NoCompression,
 	}
 	return b.untilCreated(ctx, "stream "+sc.Name, func(ctx context.Context) (err error) {
 		b.stream, err = b.js.CreateOrUpdateStream(ctx, sc)

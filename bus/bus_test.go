@@ -44,7 +44,7 @@ func lines(t *testing.T, b *bus.Bus, tenant string, after func(int) uint64) []st
 	t.Helper()
 	var out []string
 	err := b.ReadTail(context.Background(), tenant, after, func(m schemas.TailMessage) error {
-		req, err := schemas.DecodeBatch(m.Payload)
+		req, err := m.Decode()
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,8 @@
 // following one tenant's new messages (follow.go, for the live tail).
 //
 // Subjects (see package schemas): logs.<tenant-token>.<partition>. A real-time consumer
-// subscribes to logs.<tenant-token>.* and decodes payloads with schemas.DecodeBatch.
+// subscribes to logs.<tenant-token>.* and decodes payloads with schemas.DecodeBatch
+// (format from the Jetlog-Format header).
 //
 // Durability of an acknowledgement: with -bus.replicas=3 on a cluster, an ack means a quorum
 // of two servers has the message, so the loss of any one node loses nothing. On the embedded

@@ -88,7 +88,7 @@ func (b *Bus) follow(ctx context.Context, it jetstream.MessagesContext, tenant s
 			continue
 		}
 		b.m.followed.Inc()
-		if err := fn(schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: partition, Tenant: t, Payload: msg.Data()}); err != nil {
+		if err := fn(schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: partition, Tenant: t, Format: msg.Headers().Get(schemas.HeaderFormat), Payload: msg.Data()}); err != nil {
 			return err
 		}
 	}

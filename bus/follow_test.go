@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/internal/testutil"
 	"github.com/jetlog/jetlog/schemas"
@@ -33,7 +30,7 @@ func follow(t *testing.T, ctx context.Context, b *bus.Bus, tenant string) *follo
 	f := &follower{}
 	ctx, cancel := context.WithCancel(ctx)
 	run, err := b.FollowTenant(ctx, tenant, func(m schemas.TailMessage) error {
-		req, err := schemas.DecodeBatch(m.Payload)
+		req, err := m.Decode()
 		if err != nil {
 			return err
 		}
@@ -76,15 +73,7 @@ func (f *follower) lines() []string {
 // consumers is the number of consumers on the log stream, seen from another connection.
 func consumers(t *testing.T, url string) int {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := testutil.JetStream(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, "LOGS")

@@ -85,7 +85,7 @@ func toNATS(m *schemas.Message) *nats.Msg {
 	h := nats.Header{}
 	h.Set(schemas.HeaderMsgID, m.MsgID)
 	h.Set(schemas.HeaderTenant, m.Tenant)
-	h.Set(schemas.HeaderFormat, schemas.FormatPushV1)
+	h.Set(schemas.HeaderFormat, schemas.FormatPushSnappy)
 	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Payload}
 }
 

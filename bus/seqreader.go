@@ -75,7 +75,7 @@ func (r *seqReader) fetch(max int, wait time.Duration, fn func(schemas.TailMessa
 		if err != nil {
 			continue // not a log subject
 		}
-		if err := fn(schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: partition, Tenant: tenant, Payload: msg.Data()}, msg.Subject()); err != nil {
+		if err := fn(schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: partition, Tenant: tenant, Format: msg.Headers().Get(schemas.HeaderFormat), Payload: msg.Data()}, msg.Subject()); err != nil {
 			return pending, n, err
 		}
 	}

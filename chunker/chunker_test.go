@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jetlog/jetlog/bus"
@@ -274,5 +275,40 @@ func TestCloseWhileTheObjectStoreIsDown(t *testing.T) {
 	}
 	if got, w := e.stored(t, "t1"), sorted(want); strings.Join(got, "\n") != strings.Join(w, "\n") {
 		t.Fatalf("after the next owner's flush: %d rows stored, want %d", len(got), len(w))
+	}
+}
+
+// TestLegacyPayloadFormat: messages an earlier version published uncompressed (FormatPushV1)
+// and still on the bus after an upgrade are stored like new ones; a message without a known
+// format is skipped, never stored as garbage.
+func TestLegacyPayloadFormat(t *testing.T) {
+	e := newEnv(t)
+	js := testutil.JetStream(t, e.url)
+	base := time.Now()
+	publishRaw := func(format, line string) {
+		ls := `{app="legacy"}`
+		req := push.PushRequest{Streams: []push.Stream{{Labels: ls, Entries: []push.Entry{{Timestamp: base, Line: line}}}}}
+		raw, err := req.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := schemas.Partition("t1", ls, e.bus.Partitions())
+		m := nats.NewMsg(schemas.Subject("t1", p))
+		m.Header.Set(schemas.HeaderTenant, "t1")
+		m.Header.Set(schemas.HeaderFormat, format)
+		m.Data = raw
+		if _, err := js.PublishMsg(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publishRaw(schemas.FormatPushV1, "written by an earlier version")
+	publishRaw("no-such-format", "never stored")
+	want := append([]string{`t1|{app="legacy"}|written by an earlier version`}, e.publish(t, "t1", []string{"a"}, 2, base)...)
+	c := e.chunker(t, nil)
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got, w := e.stored(t, "t1"), sorted(want); strings.Join(got, "\n") != strings.Join(w, "\n") {
+		t.Fatalf("stored\n%v\nwant\n%v", got, w)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/grafana/loki/pkg/push"
+
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/chunk"
 	"github.com/jetlog/jetlog/schemas"
@@ -169,7 +171,7 @@ func (p *partition) shouldFlush() bool {
 	return false
 }
 
-// add buffers one bus message as it came (a compact protobuf payload; it is decoded once, at
+// add buffers one bus message as it came (a compressed protobuf payload; it is decoded once, at
 // flush). Messages at or below lastSeq were already consumed (a reader reopened after an error
 // may deliver them again) and are skipped.
 func (p *partition) add(m schemas.TailMessage) {
@@ -184,7 +186,7 @@ func (p *partition) add(m schemas.TailMessage) {
 		p.firstAt = now
 	}
 	p.msgs = append(p.msgs, m)
-	n := int64(len(m.Payload))
+	n := int64(schemas.RawSize(m.Format, m.Payload))
 	p.bytes.Add(n)
 	p.c.total.Add(n)
 	p.c.m.buffered.Add(float64(n))
@@ -194,8 +196,16 @@ func (p *partition) add(m schemas.TailMessage) {
 // counted and skipped (the gateway only publishes what it encoded; this is bus corruption).
 func (p *partition) group() (tenants map[string]map[string]*chunk.Stream, entries int) {
 	tenants = map[string]map[string]*chunk.Stream{}
+	var buf []byte // decompressed payloads; Unmarshal copies the strings it keeps
 	for _, m := range p.msgs {
-		req, err := schemas.DecodeBatch(m.Payload)
+		var req push.PushRequest
+		b, err := schemas.PushBytes(m.Format, m.Payload, buf)
+		if err == nil {
+			if m.Format == schemas.FormatPushSnappy {
+				buf = b
+			}
+			err = req.Unmarshal(b)
+		}
 		if err != nil {
 			p.c.m.badMessages.Inc()
 			p.c.d.Logger.Error("undecodable bus message skipped", "partition", p.id, "seq", m.Seq, "err", err)

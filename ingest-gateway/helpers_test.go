@@ -62,7 +62,7 @@ func (p *recordingPublisher) streams(t *testing.T) map[string][]push.Entry {
 		if m.MsgID != schemas.MsgID(m.Tenant, m.Partition, m.Payload) {
 			t.Fatalf("message ID %q is not the payload's content hash", m.MsgID)
 		}
-		req, err := schemas.DecodeBatch(m.Payload)
+		req, err := schemas.DecodeBatch(schemas.FormatPushSnappy, m.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,7 +24,8 @@ const payloadHeadroom = 1024
 // stream rate, stream limit) may be accepted now and the reverse; with one stream per message
 // every stream already stored produces the same IDs again and JetStream drops the copy.
 func buildMessages(tenant string, streams []push.Stream, partitions, maxPayload int) ([]schemas.Message, error) {
-	budget := maxPayload - payloadHeadroom
+	// Budgets count PushRequest bytes; compression may add up to MaxPayloadOverhead.
+	budget := maxPayload - payloadHeadroom - schemas.MaxPayloadOverhead
 	if budget <= 0 {
 		return nil, fmt.Errorf("bus max payload %d is too small", maxPayload)
 	}

@@ -37,7 +37,7 @@ func TestBuildMessagesSplitsToMaxPayload(t *testing.T) {
 		if len(m.Payload) > maxPayload-payloadHeadroom {
 			t.Fatalf("payload %d bytes exceeds budget %d", len(m.Payload), maxPayload-payloadHeadroom)
 		}
-		req, err := schemas.DecodeBatch(m.Payload)
+		req, err := schemas.DecodeBatch(schemas.FormatPushSnappy, m.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +81,7 @@ func TestMessageIDsIndependentOfOtherStreams(t *testing.T) {
 		}
 		out := map[string]string{}
 		for _, m := range msgs {
-			req, err := schemas.DecodeBatch(m.Payload)
+			req, err := schemas.DecodeBatch(schemas.FormatPushSnappy, m.Payload)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,15 +1,17 @@
 package schemas
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/grafana/loki/pkg/push"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -20,7 +22,13 @@ const (
 	HeaderMsgID   = "Nats-Msg-Id"
 	HeaderTenant  = "Jetlog-Tenant"
 	HeaderFormat  = "Jetlog-Format"
-	FormatPushV1  = "loki-push-v1"
+
+	// FormatPushSnappy is what jetlog publishes: a logproto.PushRequest compressed with
+	// snappy's block format, byte for byte what Loki's push API accepts as a body.
+	FormatPushSnappy = "loki-push-snappy-v1"
+	// FormatPushV1 is the same request uncompressed, as jetlog published it before
+	// FormatPushSnappy; messages of this format may still be on a bus and are read.
+	FormatPushV1 = "loki-push-v1"
 )
 
 // TenantToken escapes a tenant ID into a string that is one NATS subject token and one object
@@ -125,19 +133,48 @@ func Partition(tenant, canonicalLabels string, n int) int {
 	return int(d.Sum64() % uint64(n))
 }
 
-// EncodeBatch serialises the streams of one tenant and partition into a bus payload and
-// returns it with its Nats-Msg-Id. The ID is a hash of tenant, partition and payload, so the
-// same push retried by an agent yields the same IDs and JetStream stores it once.
+// EncodeBatch serialises the streams of one tenant and partition into a bus payload of
+// FormatPushSnappy and returns it with its Nats-Msg-Id. The ID is a hash of tenant, partition
+// and payload, so the same push retried by an agent yields the same IDs and JetStream stores
+// it once.
+//
+// Compressing here rather than in JetStream's store keeps every copy small: the publish, the
+// store's block caches, each consumer's delivery and the chunker's buffers all hold about a
+// fifth of the raw bytes (loadgen lines: 5.3x).
 func EncodeBatch(tenant string, partition int, streams []push.Stream) (payload []byte, msgID string, err error) {
 	req := push.PushRequest{Streams: streams}
-	payload, err = req.Marshal()
-	if err != nil {
+	size := req.Size()
+	raw, enc := getScratch(size), getScratch(s2.MaxEncodedLen(size))
+	defer scratch.Put(raw)
+	defer scratch.Put(enc)
+	if _, err := req.MarshalToSizedBuffer(*raw); err != nil {
 		return nil, "", fmt.Errorf("encode batch: %w", err)
 	}
+	// The copy is exact-sized: the encoder needs room for incompressible input, the message
+	// then lives until JetStream acknowledged it.
+	payload = bytes.Clone(s2.EncodeSnappy(*enc, *raw))
 	return payload, MsgID(tenant, partition, payload), nil
 }
 
-// MsgID is the deduplication ID of a payload.
+// MaxPayloadOverhead is how much larger than its PushRequest a payload can get (incompressible
+// input is stored as literals behind a length prefix).
+const MaxPayloadOverhead = 16
+
+// scratch recycles EncodeBatch's buffers, which live only until the payload is copied out.
+var scratch sync.Pool
+
+func getScratch(n int) *[]byte {
+	if b, ok := scratch.Get().(*[]byte); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+// MsgID is the deduplication ID of a payload: SHA-256 (hardware-accelerated almost
+// everywhere) of tenant, partition and the compressed payload, truncated to 128 bits. The
+// encoder is deterministic, so a retry through the same gateway version gets the same ID.
 func MsgID(tenant string, partition int, payload []byte) string {
 	h := sha256.New()
 	h.Write([]byte(tenant))
@@ -148,16 +185,48 @@ func MsgID(tenant string, partition int, payload []byte) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// DecodeBatch parses a bus payload.
-func DecodeBatch(payload []byte) (*push.PushRequest, error) {
+// PushBytes returns the logproto.PushRequest bytes of a payload of the given format (the
+// Jetlog-Format header). A compressed payload is decoded into dst when it fits, else into a
+// new slice; an uncompressed one is returned as it is.
+func PushBytes(format string, payload, dst []byte) ([]byte, error) {
+	switch format {
+	case FormatPushSnappy:
+		out, err := s2.Decode(dst[:cap(dst)], payload)
+		if err != nil {
+			return nil, fmt.Errorf("decode batch: snappy: %w", err)
+		}
+		return out, nil
+	case FormatPushV1:
+		return payload, nil
+	}
+	return nil, fmt.Errorf("decode batch: unknown payload format %q", format)
+}
+
+// RawSize is the size of the PushRequest a payload holds: what it costs decoded.
+func RawSize(format string, payload []byte) int {
+	if format == FormatPushSnappy {
+		if n, err := s2.DecodedLen(payload); err == nil {
+			return n
+		}
+	}
+	return len(payload)
+}
+
+// DecodeBatch parses a bus payload of the given format (the Jetlog-Format header).
+func DecodeBatch(format string, payload []byte) (*push.PushRequest, error) {
+	b, err := PushBytes(format, payload, nil)
+	if err != nil {
+		return nil, err
+	}
 	var req push.PushRequest
-	if err := req.Unmarshal(payload); err != nil {
+	if err := req.Unmarshal(b); err != nil {
 		return nil, fmt.Errorf("decode batch: %w", err)
 	}
 	return &req, nil
 }
 
 // Message is one bus message ready to publish: the gateway builds it, package bus sends it.
+// Its payload is of FormatPushSnappy.
 type Message struct {
 	Subject   string
 	MsgID     string
@@ -166,14 +235,18 @@ type Message struct {
 	Payload   []byte
 }
 
-// TailMessage is one message read back from the bus by sequence (querier tail reads).
-// Payload decodes with DecodeBatch.
+// TailMessage is one message read back from the bus. Payload decodes with DecodeBatch(Format,
+// Payload), or m.Decode().
 type TailMessage struct {
 	Seq       uint64
 	Partition int
 	Tenant    string
+	Format    string
 	Payload   []byte
 }
+
+// Decode parses the message's payload.
+func (m TailMessage) Decode() (*push.PushRequest, error) { return DecodeBatch(m.Format, m.Payload) }
 
 // EntryMetadata returns a bus entry's structured metadata as sorted labels (nil when none).
 func EntryMetadata(e *push.Entry) labels.Labels {

@@ -1,8 +1,13 @@
 package schemas
 
 import (
+	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/grafana/loki/pkg/push"
+	"github.com/klauspost/compress/snappy"
 )
 
 // FuzzTenantToken: a token is one subject token (no '.', '*', '>' or space), it decodes back
@@ -26,4 +31,53 @@ func FuzzTenantToken(f *testing.F) {
 			t.Fatalf("subject of %q parses as %q/%d, %v", s, tenant, p, err)
 		}
 	})
+}
+
+// TestPayloadFormats: EncodeBatch writes FormatPushSnappy, which is a Loki push body (snappy
+// block of a PushRequest); payloads of the older uncompressed format still decode; anything
+// else is refused with the format named, and RawSize is the PushRequest's size.
+func TestPayloadFormats(t *testing.T) {
+	streams := []push.Stream{{Labels: `{app="a"}`, Entries: []push.Entry{
+		{Timestamp: time.Unix(1, 2), Line: strings.Repeat("level=info msg=hello ", 50)},
+		{Timestamp: time.Unix(3, 4), Line: "two", StructuredMetadata: push.LabelsAdapter{{Name: "trace", Value: "x"}}},
+	}}}
+	payload, id, err := EncodeBatch("t1", 3, streams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != MsgID("t1", 3, payload) {
+		t.Fatal("the message ID is not the payload's hash")
+	}
+	want := push.PushRequest{Streams: streams}
+	raw, err := want.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(payload) >= len(raw) {
+		t.Fatalf("payload of %d bytes is not compressed (%d raw)", len(payload), len(raw))
+	}
+	if got, err := snappy.Decode(nil, payload); err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("payload is not a snappy block of the PushRequest: %v", err)
+	}
+	if n := RawSize(FormatPushSnappy, payload); n != len(raw) {
+		t.Fatalf("RawSize = %d, want %d", n, len(raw))
+	}
+	for _, c := range []struct {
+		format  string
+		payload []byte
+	}{{FormatPushSnappy, payload}, {FormatPushV1, raw}} {
+		req, err := DecodeBatch(c.format, c.payload)
+		if err != nil {
+			t.Fatalf("%s: %v", c.format, err)
+		}
+		if req.Streams[0].Entries[0].Line != streams[0].Entries[0].Line || req.Streams[0].Entries[1].StructuredMetadata[0].Value != "x" {
+			t.Fatalf("%s: decoded %+v", c.format, req)
+		}
+	}
+	if _, err := DecodeBatch("", payload); err == nil || !strings.Contains(err.Error(), `unknown payload format ""`) {
+		t.Fatalf("missing format: %v", err)
+	}
+	if _, err := DecodeBatch(FormatPushSnappy, payload[:len(payload)/2]); err == nil {
+		t.Fatal("a truncated payload decodes")
+	}
 }

@@ -15,14 +15,17 @@
 // One stream always lands in one partition.
 //
 // A message's payload is a Loki logproto PushRequest (github.com/grafana/loki/pkg/push,
-// gogo-protobuf binary, not compressed: JetStream compresses its store) holding streams of
-// one tenant and one partition. Stream label strings are canonical (sorted, Loki syntax,
-// validated) so consumers do not re-validate. Headers:
+// gogo-protobuf binary) compressed with snappy's block format, the body Loki's push API takes,
+// holding streams of one tenant and one partition. Stream label strings are canonical (sorted,
+// Loki syntax, validated) so consumers do not re-validate. JetStream does not compress its
+// store again. Headers:
 //
 //	Nats-Msg-Id     content hash: a retried push is stored once within the duplicate window
 //	Jetlog-Tenant   the tenant ID, unescaped
-//	Jetlog-Format   "loki-push-v1"
+//	Jetlog-Format   "loki-push-snappy-v1" (FormatPushSnappy); "loki-push-v1" (FormatPushV1,
+//	                uncompressed) was written by earlier versions and is still read
 //
 // An outside NATS subscriber consumes tenant t live with a subscription on
-// "logs.<TenantToken(t)>.*" and decodes each message with DecodeBatch.
+// "logs.<TenantToken(t)>.*" and decodes each message with DecodeBatch(its Jetlog-Format
+// header, its data).
 package schemas

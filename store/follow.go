@@ -33,11 +33,12 @@ func (s *Store) FollowLogs(ctx context.Context, tenant string, ms []*labels.Matc
 	// One message's batches are delivered only once the whole payload decoded, as the
 	// query path does; their slices are reused from message to message.
 	var batches []logql.Batch
+	var buf []byte
 	return f.FollowTenant(ctx, tenant, func(m schemas.TailMessage) error {
 		batches = batches[:0]
 		var cur *logql.Batch
 		scanned := 0
-		err := walkPush(m.Payload, func(lbls []byte) (bool, error) {
+		err := walkMessage(m, &buf, func(lbls []byte) (bool, error) {
 			cur = nil
 			ls, err := s.parseLabelBytes(lbls)
 			if err != nil || !labels.MatchLabels(ls, ms...) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"github.com/klauspost/compress/s2"
 
 	"github.com/jetlog/jetlog/internal/testutil"
 	"github.com/jetlog/jetlog/logql"
@@ -49,8 +50,12 @@ func TestFollowLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad = append(bad, 0x0a, 0x7f)
-	if _, err := schemas.DecodeBatch(bad); err == nil {
+	raw, err := schemas.PushBytes(schemas.FormatPushSnappy, bad, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad = s2.EncodeSnappy(nil, append(raw, 0x0a, 0x7f))
+	if _, err := schemas.DecodeBatch(schemas.FormatPushSnappy, bad); err == nil {
 		t.Fatal("the damaged payload decodes")
 	}
 	if err := e.bus.PublishAll(context.Background(), []schemas.Message{{Subject: schemas.Subject("t1", p), MsgID: "bad", Tenant: "t1", Partition: p, Payload: bad}}); err != nil {

@@ -67,7 +67,7 @@ func (s *Store) StreamStats(ctx context.Context, p logql.StreamStatsParams) ([]l
 	if s.tail != nil {
 		seen := map[uint64]bool{}
 		err := s.tail.ReadTail(ctx, p.Tenant, sn.after, func(m schemas.TailMessage) error {
-			req, err := schemas.DecodeBatch(m.Payload)
+			req, err := m.Decode()
 			if err != nil {
 				return nil
 			}

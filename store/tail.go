@@ -24,12 +24,13 @@ type tailEntry struct {
 func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uint64, start, end int64, ms []*labels.Matcher,
 	filter func([]byte) bool, fn func(e *tailEntry)) error {
 	var kept []tailEntry
+	var buf []byte
 	return s.tail.ReadTail(ctx, tenant, after, func(m schemas.TailMessage) error {
 		kept = kept[:0]
 		var cur labels.Labels
 		var hash uint64
 		var scanned int
-		err := walkPush(m.Payload, func(lbls []byte) (bool, error) {
+		err := walkMessage(m, &buf, func(lbls []byte) (bool, error) {
 			ls, err := s.parseLabelBytes(lbls)
 			if err != nil || !labels.MatchLabels(ls, ms...) {
 				return false, nil
@@ -91,6 +92,19 @@ func (s *Store) parseLabelBytes(b []byte) (labels.Labels, error) {
 }
 
 var errBadPush = errors.New("malformed push request")
+
+// walkMessage is walkPush over a bus message of any format, decompressing it into *buf,
+// which is reused from message to message (the slices walkPush hands out point into it).
+func walkMessage(m schemas.TailMessage, buf *[]byte, stream func(labels []byte) (bool, error), entry func(ts int64, line []byte, md [][2][]byte)) error {
+	b, err := schemas.PushBytes(m.Format, m.Payload, *buf)
+	if err != nil {
+		return err
+	}
+	if m.Format != schemas.FormatPushV1 && cap(b) > cap(*buf) {
+		*buf = b
+	}
+	return walkPush(b, stream, entry)
+}
 
 // walkPush walks a bus payload, a Loki logproto.PushRequest, in place: for each stream it
 // calls stream with its label string, and, when that returns true, entry for each of the

@@ -22,6 +22,10 @@ func FuzzWalkPush(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	payload, err = schemas.PushBytes(schemas.FormatPushSnappy, payload, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Add(payload)
 	f.Add(payload[:len(payload)-3])
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -33,7 +37,7 @@ func FuzzWalkPush(f *testing.F) {
 		}, func(ts int64, line []byte, md [][2][]byte) {
 			got = append(got, fmt.Sprintf("%s %d %q %q", cur, ts, line, md))
 		})
-		req, derr := schemas.DecodeBatch(b)
+		req, derr := schemas.DecodeBatch(schemas.FormatPushV1, b)
 		if (werr == nil) != (derr == nil) {
 			t.Fatalf("walkPush: %v, DecodeBatch: %v", werr, derr)
 		}
@@ -68,18 +72,31 @@ func BenchmarkWalkPush(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	pb, err := schemas.PushBytes(schemas.FormatPushSnappy, payload, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Run("walk", func(b *testing.B) {
 		b.SetBytes(raw)
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			_ = walkPush(payload, func([]byte) (bool, error) { return true, nil }, func(int64, []byte, [][2][]byte) {})
+			_ = walkPush(pb, func([]byte) (bool, error) { return true, nil }, func(int64, []byte, [][2][]byte) {})
+		}
+	})
+	b.Run("walk-message", func(b *testing.B) { // decompression included
+		b.SetBytes(raw)
+		b.ReportAllocs()
+		m := schemas.TailMessage{Format: schemas.FormatPushSnappy, Payload: payload}
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			_ = walkMessage(m, &buf, func([]byte) (bool, error) { return true, nil }, func(int64, []byte, [][2][]byte) {})
 		}
 	})
 	b.Run("decode", func(b *testing.B) {
 		b.SetBytes(raw)
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			_, _ = schemas.DecodeBatch(payload)
+			_, _ = schemas.DecodeBatch(schemas.FormatPushSnappy, payload)
 		}
 	})
 }

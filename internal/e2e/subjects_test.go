@@ -23,7 +23,7 @@ type subjectLog struct {
 func (l *subjectLog) subscribe(t *testing.T, nc *nats.Conn, subject string) {
 	t.Helper()
 	_, err := nc.Subscribe(subject, func(m *nats.Msg) {
-		req, err := schemas.DecodeBatch(m.Data)
+		req, err := schemas.DecodeBatch(m.Header.Get(schemas.HeaderFormat), m.Data)
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if err != nil {

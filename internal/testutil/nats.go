@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/jetlog/jetlog/bus"
 )
 
@@ -63,4 +66,21 @@ func BusAt(t testing.TB, url string, partitions int) *bus.Bus {
 	}
 	t.Cleanup(b.Close)
 	return b
+}
+
+// JetStream is a plain JetStream client on its own connection to urls (what an outside
+// process would use, bypassing package bus), closed when the test ends.
+func JetStream(t testing.TB, urls string, opts ...nats.Option) jetstream.JetStream {
+	t.Helper()
+	opts = append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}, opts...)
+	nc, err := nats.Connect(urls, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

@@ -27,7 +27,7 @@ func TestNATSClusterFailover(t *testing.T) {
 	ctx := context.Background()
 	const stream = "FAILOVER"
 
-	js := connectJS(t, c.URLs())
+	js := JetStream(t, c.URLs())
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: stream, Subjects: []string{"failover.>"}, Replicas: 3, Storage: jetstream.FileStorage,
 	}); err != nil {
@@ -48,8 +48,8 @@ func TestNATSClusterFailover(t *testing.T) {
 	// Clients as a gateway would hold them: one on a node that survives, one on the leader
 	// (it reconnects elsewhere after the crash).
 	probes := map[string]jetstream.JetStream{
-		"on survivor":      connectJS(t, c.URL(survivor)),
-		"on killed leader": connectJS(t, c.URL(old)+","+c.URL(survivor), nats.DontRandomize()),
+		"on survivor":      JetStream(t, c.URL(survivor)),
+		"on killed leader": JetStream(t, c.URL(old)+","+c.URL(survivor), nats.DontRandomize()),
 	}
 
 	t.Logf("before the kill: stream leader %s, meta leader %s", c.nodes[old].name, metaLeader(t, c, survivor))
@@ -147,21 +147,6 @@ func (f *fatalRecorder) run(fn func()) (panicked any) {
 	}()
 	wg.Wait()
 	return panicked
-}
-
-func connectJS(t *testing.T, urls string, opts ...nats.Option) jetstream.JetStream {
-	t.Helper()
-	opts = append([]nats.Option{nats.MaxReconnects(-1), nats.ReconnectWait(100 * time.Millisecond)}, opts...)
-	nc, err := nats.Connect(urls, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
 }
 
 // ackedSet is every acknowledged publish: sequence -> payload.
