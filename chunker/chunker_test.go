@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/grafana/loki/pkg/push"
+	"github.com/klauspost/compress/s2"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -92,7 +93,8 @@ func (e *env) publish(t *testing.T, tenant string, streams []string, n int, base
 	return want
 }
 
-// stored decodes every committed data object of the tenants into "tenant|labels|line" rows:
+// stored decodes every committed data object of the tenants into "tenant|labels|line" rows
+// ("|metadata" appended when an entry has some):
 // those whose sources the checkpoints cover, as a querier sees them.
 func (e *env) stored(t *testing.T, tenants ...string) []string {
 	t.Helper()
@@ -126,8 +128,12 @@ func (e *env) stored(t *testing.T, tenants ...string) []string {
 			for i := range ords {
 				ords[i] = i
 			}
-			return chunk.Read(data, idx, ords, 0, 1<<62, func(ord int, ts int64, line []byte, _ labels.Labels) error {
-				out = append(out, tenant+"|"+idx.Streams[ord].Labels.String()+"|"+string(line))
+			return chunk.Read(data, idx, ords, 0, 1<<62, func(ord int, ts int64, line []byte, md labels.Labels) error {
+				row := tenant + "|" + idx.Streams[ord].Labels.String() + "|" + string(line)
+				if len(md) > 0 {
+					row += "|" + md.String()
+				}
+				out = append(out, row)
 				return nil
 			})
 		})
@@ -278,32 +284,42 @@ func TestCloseWhileTheObjectStoreIsDown(t *testing.T) {
 	}
 }
 
-// TestLegacyPayloadFormat: messages an earlier version published uncompressed (FormatPushV1)
-// and still on the bus after an upgrade are stored like new ones; a message without a known
-// format is skipped, never stored as garbage.
-func TestLegacyPayloadFormat(t *testing.T) {
+// TestPayloadsDecodedAtFlush: what the chunker stores is exactly what whole, decodable
+// messages hold. Messages an earlier version published uncompressed (FormatPushV1) and still
+// on the bus after an upgrade are stored like new ones, structured metadata included; a
+// message of unknown format, and a damaged one whose first entries decode, add nothing.
+func TestPayloadsDecodedAtFlush(t *testing.T) {
 	e := newEnv(t)
 	js := testutil.JetStream(t, e.url)
 	base := time.Now()
-	publishRaw := func(format, line string) {
-		ls := `{app="legacy"}`
-		req := push.PushRequest{Streams: []push.Stream{{Labels: ls, Entries: []push.Entry{{Timestamp: base, Line: line}}}}}
+	ls := `{app="legacy"}`
+	p := schemas.Partition("t1", ls, e.bus.Partitions())
+	publishRaw := func(format string, damage bool, entries ...push.Entry) {
+		req := push.PushRequest{Streams: []push.Stream{{Labels: ls, Entries: entries}}}
 		raw, err := req.Marshal()
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := schemas.Partition("t1", ls, e.bus.Partitions())
+		if damage {
+			raw = append(raw, 0x0a, 0x7f) // a stream field running past the end
+		}
 		m := nats.NewMsg(schemas.Subject("t1", p))
 		m.Header.Set(schemas.HeaderTenant, "t1")
 		m.Header.Set(schemas.HeaderFormat, format)
 		m.Data = raw
+		if format == schemas.FormatPushSnappy {
+			m.Data = s2.EncodeSnappy(nil, raw)
+		}
 		if _, err := js.PublishMsg(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
 	}
-	publishRaw(schemas.FormatPushV1, "written by an earlier version")
-	publishRaw("no-such-format", "never stored")
-	want := append([]string{`t1|{app="legacy"}|written by an earlier version`}, e.publish(t, "t1", []string{"a"}, 2, base)...)
+	publishRaw(schemas.FormatPushV1, false, push.Entry{Timestamp: base, Line: "written by an earlier version",
+		StructuredMetadata: push.LabelsAdapter{{Name: "trace", Value: "abc"}}})
+	publishRaw("no-such-format", false, push.Entry{Timestamp: base, Line: "unknown format"})
+	publishRaw(schemas.FormatPushSnappy, true, push.Entry{Timestamp: base, Line: "in a damaged message"})
+	publishRaw(schemas.FormatPushV1, true, push.Entry{Timestamp: base, Line: "in a damaged old message"})
+	want := append([]string{`t1|{app="legacy"}|written by an earlier version|{trace="abc"}`}, e.publish(t, "t1", []string{"a"}, 2, base)...)
 	c := e.chunker(t, nil)
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)

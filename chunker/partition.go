@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
-
-	"github.com/grafana/loki/pkg/push"
+	"unsafe"
 
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/chunk"
@@ -192,47 +191,53 @@ func (p *partition) add(m schemas.TailMessage) {
 	p.c.m.buffered.Add(float64(n))
 }
 
-// group decodes the buffered messages into each tenant's streams. An undecodable message is
-// counted and skipped (the gateway only publishes what it encoded; this is bus corruption).
+// group decodes the buffered messages into each tenant's streams, in place: each payload is
+// decompressed into a buffer of its own and the entries' lines are strings over it (one
+// allocation per message instead of one per line; the buffer is never written again and
+// lives as long as the entries). An undecodable message is counted and skipped whole (the
+// gateway only publishes what it encoded; this is bus corruption).
 func (p *partition) group() (tenants map[string]map[string]*chunk.Stream, entries int) {
 	tenants = map[string]map[string]*chunk.Stream{}
-	var buf []byte // decompressed payloads; Unmarshal copies the strings it keeps
+	type pending struct {
+		st *chunk.Stream
+		e  chunk.Entry
+	}
+	var msg []pending // one message's entries, added to their streams once it all decoded
 	for _, m := range p.msgs {
-		var req push.PushRequest
-		b, err := schemas.PushBytes(m.Format, m.Payload, buf)
+		streams := tenants[m.Tenant]
+		if streams == nil {
+			streams = map[string]*chunk.Stream{}
+			tenants[m.Tenant] = streams
+		}
+		msg = msg[:0]
+		var st *chunk.Stream
+		b, err := schemas.PushBytes(m.Format, m.Payload, nil)
 		if err == nil {
-			if m.Format == schemas.FormatPushSnappy {
-				buf = b
-			}
-			err = req.Unmarshal(b)
+			err = schemas.WalkPush(b, func(lbls []byte) (bool, error) {
+				st = streams[string(lbls)]
+				if st == nil {
+					ls, err := labels.Parse(string(lbls))
+					if err != nil {
+						p.c.m.badMessages.Inc()
+						return false, nil
+					}
+					st = &chunk.Stream{Labels: ls}
+					streams[string(lbls)] = st
+				}
+				return true, nil
+			}, func(ts int64, line []byte, md [][2][]byte) {
+				msg = append(msg, pending{st, chunk.Entry{Timestamp: ts, Line: unsafe.String(unsafe.SliceData(line), len(line)), Metadata: schemas.MetadataLabels(md)}})
+			})
 		}
 		if err != nil {
 			p.c.m.badMessages.Inc()
 			p.c.d.Logger.Error("undecodable bus message skipped", "partition", p.id, "seq", m.Seq, "err", err)
 			continue
 		}
-		streams := tenants[m.Tenant]
-		if streams == nil {
-			streams = map[string]*chunk.Stream{}
-			tenants[m.Tenant] = streams
+		for _, pe := range msg {
+			pe.st.Entries = append(pe.st.Entries, pe.e)
 		}
-		for _, s := range req.Streams {
-			st := streams[s.Labels]
-			if st == nil {
-				ls, err := labels.Parse(s.Labels)
-				if err != nil {
-					p.c.m.badMessages.Inc()
-					continue
-				}
-				st = &chunk.Stream{Labels: ls}
-				streams[s.Labels] = st
-			}
-			for i := range s.Entries {
-				e := &s.Entries[i]
-				st.Entries = append(st.Entries, chunk.Entry{Timestamp: e.Timestamp.UnixNano(), Line: e.Line, Metadata: schemas.EntryMetadata(e)})
-				entries++
-			}
-		}
+		entries += len(msg)
 	}
 	return tenants, entries
 }

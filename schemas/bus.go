@@ -248,14 +248,15 @@ type TailMessage struct {
 // Decode parses the message's payload.
 func (m TailMessage) Decode() (*push.PushRequest, error) { return DecodeBatch(m.Format, m.Payload) }
 
-// EntryMetadata returns a bus entry's structured metadata as sorted labels (nil when none).
-func EntryMetadata(e *push.Entry) labels.Labels {
-	if len(e.StructuredMetadata) == 0 {
+// MetadataLabels copies WalkPush's structured metadata pairs into sorted labels (nil when
+// there are none).
+func MetadataLabels(md [][2][]byte) labels.Labels {
+	if len(md) == 0 {
 		return nil
 	}
-	md := make(labels.Labels, len(e.StructuredMetadata))
-	for i, l := range e.StructuredMetadata {
-		md[i] = labels.Label{Name: l.Name, Value: l.Value}
+	ls := make([]labels.Label, len(md))
+	for i, kv := range md {
+		ls[i] = labels.Label{Name: string(kv[0]), Value: string(kv[1])}
 	}
-	return labels.New(md...)
+	return labels.New(ls...)
 }

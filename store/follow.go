@@ -54,7 +54,7 @@ func (s *Store) FollowLogs(ctx context.Context, tenant string, ms []*labels.Matc
 			return true, nil
 		}, func(ts int64, line []byte, md [][2][]byte) {
 			scanned++
-			cur.Entries = append(cur.Entries, logql.RawEntry{Timestamp: ts, Line: line, Metadata: metadataLabels(md)})
+			cur.Entries = append(cur.Entries, logql.RawEntry{Timestamp: ts, Line: line, Metadata: schemas.MetadataLabels(md)})
 		})
 		if s.scanned(m, scanned, err) != nil {
 			return nil
