@@ -81,6 +81,16 @@ func BenchmarkWalkPush(b *testing.B) {
 			_ = WalkPush(pb, func([]byte) (bool, error) { return true, nil }, func(int64, []byte, [][2][]byte) {})
 		}
 	})
+	b.Run("decompress-walk", func(b *testing.B) { // the bus tail's cost per message
+		b.SetBytes(raw)
+		b.ReportAllocs()
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			pb, _ := PushBytes(FormatPushSnappy, payload, buf)
+			buf = pb
+			_ = WalkPush(pb, func([]byte) (bool, error) { return true, nil }, func(int64, []byte, [][2][]byte) {})
+		}
+	})
 	b.Run("decode", func(b *testing.B) {
 		b.SetBytes(raw)
 		b.ReportAllocs()
