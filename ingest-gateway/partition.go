@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 
 	"github.com/grafana/loki/pkg/push"
@@ -68,22 +67,22 @@ type batcher struct {
 }
 
 func (b *batcher) addStream(s push.Stream) error {
-	labelsCost := fieldCost(len(s.Labels))
+	labelsCost := schemas.FieldCost(len(s.Labels))
 	part := push.Stream{Labels: s.Labels}
 	partSize := labelsCost
 	for i := range s.Entries {
-		ec := fieldCost(entryProtoSize(&s.Entries[i]))
-		if b.curSize+fieldCost(partSize+ec) > b.budget {
+		ec := schemas.FieldCost(schemas.EntrySize(&s.Entries[i]))
+		if b.curSize+schemas.FieldCost(partSize+ec) > b.budget {
 			if len(part.Entries) > 0 {
 				b.cur = append(b.cur, part)
-				b.curSize += fieldCost(partSize)
+				b.curSize += schemas.FieldCost(partSize)
 			}
 			if err := b.flush(); err != nil {
 				return err
 			}
 			part = push.Stream{Labels: s.Labels}
 			partSize = labelsCost
-			if fieldCost(partSize+ec) > b.budget {
+			if schemas.FieldCost(partSize+ec) > b.budget {
 				return &httpError{413, fmt.Sprintf("entry of %d bytes for stream '%s' exceeds the bus message limit of %d bytes", ec, s.Labels, b.budget)}
 			}
 		}
@@ -95,7 +94,7 @@ func (b *batcher) addStream(s push.Stream) error {
 	}
 	if len(part.Entries) > 0 {
 		b.cur = append(b.cur, part)
-		b.curSize += fieldCost(partSize)
+		b.curSize += schemas.FieldCost(partSize)
 	}
 	return nil
 }
@@ -118,36 +117,3 @@ func (b *batcher) flush() error {
 	b.cur, b.curSize = nil, 0
 	return nil
 }
-
-// entryProtoSize equals e.Size() (logproto's encoded size of an entry) without the gogo
-// time conversions, which cost more than the rest of the grouping. TestEntryProtoSize pins it.
-func entryProtoSize(e *push.Entry) int {
-	secs, nanos := e.Timestamp.Unix(), e.Timestamp.Nanosecond()
-	ts := 0
-	if secs != 0 {
-		ts += 1 + uvarintLen(uint64(secs))
-	}
-	if nanos != 0 {
-		ts += 1 + uvarintLen(uint64(nanos))
-	}
-	n := fieldCost(ts)
-	if len(e.Line) > 0 {
-		n += fieldCost(len(e.Line))
-	}
-	for _, l := range e.StructuredMetadata {
-		m := 0
-		if len(l.Name) > 0 {
-			m += fieldCost(len(l.Name))
-		}
-		if len(l.Value) > 0 {
-			m += fieldCost(len(l.Value))
-		}
-		n += fieldCost(m)
-	}
-	return n
-}
-
-// fieldCost is the encoded size of a length-delimited protobuf field of n bytes (tag < 16).
-func fieldCost(n int) int { return 1 + uvarintLen(uint64(n)) + n }
-
-func uvarintLen(x uint64) int { return (bits.Len64(x|1) + 6) / 7 }

@@ -131,36 +131,3 @@ func TestPushSplitAcrossMessages(t *testing.T) {
 		t.Fatalf("%d entries published", len(got))
 	}
 }
-
-func TestFieldCost(t *testing.T) {
-	f := func(n, want int) {
-		t.Helper()
-		if got := fieldCost(n); got != want {
-			t.Errorf("fieldCost(%d) = %d, want %d", n, got, want)
-		}
-	}
-	f(0, 2)
-	f(127, 129)
-	f(128, 131)
-	f(16383, 16386)
-	f(16384, 16388)
-}
-
-func TestEntryProtoSize(t *testing.T) {
-	f := func(e push.Entry) {
-		t.Helper()
-		if got, want := entryProtoSize(&e), e.Size(); got != want {
-			t.Errorf("entryProtoSize(ts %s, line %d bytes, %d metadata) = %d, want %d", e.Timestamp, len(e.Line), len(e.StructuredMetadata), got, want)
-		}
-	}
-	f(push.Entry{})
-	f(push.Entry{Timestamp: time.Unix(0, 0)})
-	f(push.Entry{Timestamp: time.Unix(0, 1), Line: "x"})
-	f(push.Entry{Timestamp: time.Unix(-5, 999), Line: strings.Repeat("y", 300)})
-	f(push.Entry{Timestamp: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), Line: strings.Repeat("y", 20000)})
-	f(push.Entry{Timestamp: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), Line: "old"})
-	f(push.Entry{Timestamp: testNow, Line: "z", StructuredMetadata: push.LabelsAdapter{{Name: "", Value: ""}, {Name: "k", Value: ""}, {Name: "", Value: "v"}, {Name: "trace_id", Value: strings.Repeat("a", 200)}}})
-	for i := 0; i < 200; i++ {
-		f(push.Entry{Timestamp: time.Unix(int64(i*i*i*7919)-1e6, int64(i*104729)), Line: strings.Repeat("l", i*3)})
-	}
-}

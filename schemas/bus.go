@@ -142,17 +142,17 @@ func Partition(tenant, canonicalLabels string, n int) int {
 // store's block caches, each consumer's delivery and the chunker's buffers all hold about a
 // fifth of the raw bytes (loadgen lines: 5.3x).
 func EncodeBatch(tenant string, partition int, streams []push.Stream) (payload []byte, msgID string, err error) {
-	req := push.PushRequest{Streams: streams}
-	size := req.Size()
+	size := pushSize(streams)
 	raw, enc := getScratch(size), getScratch(s2.MaxEncodedLen(size))
 	defer scratch.Put(raw)
 	defer scratch.Put(enc)
-	if _, err := req.MarshalToSizedBuffer(*raw); err != nil {
-		return nil, "", fmt.Errorf("encode batch: %w", err)
+	pb, err := appendPush((*raw)[:0], streams)
+	if err != nil {
+		return nil, "", err
 	}
 	// The copy is exact-sized: the encoder needs room for incompressible input, the message
 	// then lives until JetStream acknowledged it.
-	payload = bytes.Clone(s2.EncodeSnappy(*enc, *raw))
+	payload = bytes.Clone(s2.EncodeSnappy(*enc, pb))
 	return payload, MsgID(tenant, partition, payload), nil
 }
 

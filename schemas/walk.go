@@ -86,6 +86,9 @@ func WalkPush(payload []byte, stream func(labels []byte) (bool, error), entry fu
 	})
 }
 
+// The Unix seconds of years 1 and 10000: gogo's time conversion refuses what lies outside.
+const minTimestampSecs, maxTimestampSecs = -62135596800, 253402300800
+
 // zeroTimeNanos is time.Time{}.UnixNano(): what a decoded entry without timestamp has.
 const zeroTimeNanos = -6795364578871345152
 
@@ -240,8 +243,7 @@ func decodeTimestamp(b []byte) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	const minSecs, maxSecs = -62135596800, 253402300800
-	if secs < minSecs || secs >= maxSecs || nanos < 0 || nanos >= 1e9 {
+	if secs < minTimestampSecs || secs >= maxTimestampSecs || nanos < 0 || nanos >= 1e9 {
 		return 0, errBadPush
 	}
 	return secs*1e9 + nanos, nil
