@@ -1,6 +1,7 @@
 package chunker
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,7 +33,8 @@ type Chunker struct {
 	cfg    Config
 	d      Deps
 	m      *metrics
-	total  atomic.Int64 // raw bytes buffered by all owned partitions
+	total  atomic.Int64  // raw bytes buffered by all owned partitions
+	builds chan struct{} // a token per object build running (Config.ConcurrentFlushes)
 	failed atomic.Pointer[error]
 
 	leases *bus.Leases
@@ -76,6 +79,7 @@ func New(cfg Config, d Deps) (*Chunker, error) {
 	cfg.InstanceID = bus.InstanceKey(cfg.InstanceID)
 	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, lastHolder: map[int]string{}, stopManage: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.builds = make(chan struct{}, cmp.Or(cfg.ConcurrentFlushes, runtime.GOMAXPROCS(0)))
 	return c, nil
 }
 

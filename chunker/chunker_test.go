@@ -328,3 +328,23 @@ func TestPayloadsDecodedAtFlush(t *testing.T) {
 		t.Fatalf("stored\n%v\nwant\n%v", got, w)
 	}
 }
+
+// TestOneBuildAtATime: with a single build slot every partition still flushes, and flush
+// requests for all of them are answered.
+func TestOneBuildAtATime(t *testing.T) {
+	e := newEnv(t)
+	c := e.chunker(t, func(cfg *chunker.Config) { cfg.ConcurrentFlushes = 1 })
+	var want []string
+	for i := 0; i < 3; i++ {
+		want = append(want, e.publish(t, "t1", []string{"a", "b", "c", "d", "e", "f", "g", "h"}, 20, time.Now())...)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		err := c.Flush(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, w := e.stored(t, "t1"), sorted(want); strings.Join(got, "\n") != strings.Join(w, "\n") {
+		t.Fatalf("stored %d rows, want %d", len(got), len(w))
+	}
+}

@@ -89,30 +89,15 @@ func (p *partition) flush(ctx context.Context) error {
 	epoch := p.cp.Epoch()
 	id := schemas.FlushID(p.id, epoch, from, to)
 	sources := []schemas.SeqRange{{Partition: p.id, Epoch: epoch, From: from, To: to}}
-	grouped, entries := p.group()
-	tenants := make([]string, 0, len(grouped))
-	for t := range grouped {
-		tenants = append(tenants, t)
+	select {
+	case p.c.builds <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	sort.Strings(tenants)
-	type object struct {
-		dataKey, indexKey string
-		data, index       []byte
-	}
-	var objs []object
-	var keys []string
-	for _, t := range tenants {
-		streams := make([]chunk.Stream, 0, len(grouped[t]))
-		for _, s := range grouped[t] {
-			streams = append(streams, *s)
-		}
-		data, index, err := chunk.Build(streams, sources, nil)
-		if err != nil {
-			return fmt.Errorf("build object for tenant %q: %w", t, err)
-		}
-		o := object{schemas.DataKey(t, id), schemas.IndexKey(t, id), data, index}
-		objs = append(objs, o)
-		keys = append(keys, o.dataKey, o.indexKey)
+	objs, keys, entries, err := p.build(sources, id)
+	<-p.c.builds
+	if err != nil {
+		return err
 	}
 	b := p.c.d.Bucket
 	if err := putJSON(ctx, b, schemas.IntentKey(p.id), schemas.Intent{Partition: p.id, Epoch: epoch, From: from, To: to, Keys: keys}); err != nil {
@@ -188,4 +173,35 @@ func putJSON(ctx context.Context, b objstore.Bucket, key string, v any) error {
 		return err
 	}
 	return b.Put(ctx, key, data)
+}
+
+// flushObject is one tenant's data object and index segment of a flush.
+type flushObject struct {
+	dataKey, indexKey string
+	data, index       []byte
+}
+
+// build decodes the buffered messages and encodes each tenant's objects: the CPU part of a
+// flush, run under the chunker's build limit.
+func (p *partition) build(sources []schemas.SeqRange, id string) (objs []flushObject, keys []string, entries int, err error) {
+	grouped, entries := p.group()
+	tenants := make([]string, 0, len(grouped))
+	for t := range grouped {
+		tenants = append(tenants, t)
+	}
+	sort.Strings(tenants)
+	for _, t := range tenants {
+		streams := make([]chunk.Stream, 0, len(grouped[t]))
+		for _, s := range grouped[t] {
+			streams = append(streams, *s)
+		}
+		data, index, err := chunk.Build(streams, sources, nil)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("build object for tenant %q: %w", t, err)
+		}
+		o := flushObject{schemas.DataKey(t, id), schemas.IndexKey(t, id), data, index}
+		objs = append(objs, o)
+		keys = append(keys, o.dataKey, o.indexKey)
+	}
+	return objs, keys, entries, nil
 }

@@ -42,6 +42,12 @@ type Config struct {
 	// bus keeps the messages for the next owner); it only keeps a shutdown from hanging
 	// while the object store is down.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ConcurrentFlushes bounds how many partitions build objects at once (0: GOMAXPROCS).
+	// Building is CPU work, and partitions fed evenly fill up together: unbounded, every one
+	// of them decodes and encodes at the same moment, which multiplies the memory of a flush
+	// and stalls pushes behind a burst of CPU. A partition waiting for its turn does not
+	// read, so its messages wait on the bus.
+	ConcurrentFlushes int `yaml:"concurrent_flushes"`
 }
 
 // RegisterFlags sets defaults and registers flags.
@@ -49,10 +55,11 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.Int64Var(&c.MaxChunkBytes, "chunker.max-chunk-bytes", 32<<20, "Bus payload bytes (about the raw line bytes) a partition buffers before flushing.")
 	f.DurationVar(&c.MaxChunkAge, "chunker.max-chunk-age", 30*time.Second, "Longest time an entry waits in the chunker before a flush.")
 	f.DurationVar(&c.IdlePeriod, "chunker.idle-period", 5*time.Second, "Flush a partition that received nothing for this long.")
-	f.Int64Var(&c.MaxBufferedBytes, "chunker.max-buffered-bytes", 128<<20, "Bus payload bytes all partitions may buffer together.")
+	f.Int64Var(&c.MaxBufferedBytes, "chunker.max-buffered-bytes", 128<<20, "Decoded bus payload bytes (about the raw line bytes) all partitions may buffer together; buffered payloads stay compressed, so memory is a fraction of it.")
 	f.IntVar(&c.FetchBatch, "chunker.fetch-batch", 256, "Bus messages per read.")
 	f.StringVar(&c.InstanceID, "chunker.instance-id", "", "Name of this chunker in the partition leases; unique among live instances (default: hostname and HTTP port).")
 	f.DurationVar(&c.LeaseTTL, "chunker.lease-ttl", 10*time.Second, "How long a partition lease lives without renewal; a dead chunker's partitions are taken over after it.")
+	f.IntVar(&c.ConcurrentFlushes, "chunker.concurrent-flushes", 0, "Partitions that may build objects at the same time (0: GOMAXPROCS).")
 	f.DurationVar(&c.ShutdownTimeout, "chunker.shutdown-timeout", 20*time.Second, "Longest the final flush at shutdown may take; what it could not write stays on the bus for the next owner.")
 }
 
