@@ -4,6 +4,8 @@
 # any forced flush, forces a flush, runs the four queries 3 times each, and prints a table with the
 # server's CPU time, peak RSS and stored bytes read from /proc and the data dir.
 # Extra loadgen push flags can be given in LOADGEN_FLAGS (e.g. "-streams 2000 -shape json").
+# PROFILE_DIR=dir also saves CPU profiles of the server (ingest.pprof: the middle of the push;
+# needle.pprof: the needle query after the flush, run in a loop) and prints their top entries.
 set -euo pipefail
 SHARED=${1:-../shared}
 LOADGEN="go -C $SHARED/loadgen run ."
@@ -25,9 +27,19 @@ for i in $(seq 1 150); do curl -fsS "$URL/ready" >/dev/null 2>&1 && break; sleep
 
 cpu() { awk '{print $14+$15}' /proc/$PID/stat; }   # utime+stime in clock ticks
 TICKS=$(getconf CLK_TCK)
+profile() { # file seconds: a CPU profile of the server
+  curl -fsS "$URL/debug/pprof/profile?seconds=$2" -o "$PROFILE_DIR/$1"
+}
+top() { echo "### $1"; go tool pprof -top -nodecount=25 "$BIN" "$PROFILE_DIR/$1" 2>/dev/null | sed -n '4,32p'; }
 CPU0=$(cpu)
+if [ -n "${PROFILE_DIR:-}" ]; then
+  mkdir -p "$PROFILE_DIR"
+  (sleep 4; profile ingest.pprof 10) &
+  PROF=$!
+fi
 PUSH=$($LOADGEN push -url "$URL" -tenant load -duration "$DURATION" -workers 8 ${LOADGEN_FLAGS:-} | tail -n 1)
 CPU1=$(cpu)
+[ -z "${PROFILE_DIR:-}" ] || wait $PROF
 echo "$PUSH"
 MB=$(echo "$PUSH" | sed -E 's/.*lines, ([0-9.]+) MB raw.*/\1/')
 LPS=$(echo "$PUSH" | sed -E 's/.*: ([0-9]+) lines\/s.*/\1/')
@@ -46,11 +58,18 @@ T_NEEDLE=$(q "$NEEDLE")
 T_COUNT=$(q 'sum by (namespace) (count_over_time({job="load"}[1m]))')
 T_LOGFMT=$(q 'sum by (status) (count_over_time({job="load"} | logfmt | duration > 1500ms [1m]))')
 T_TOPK=$(q 'topk(5, sum by (stream) (bytes_over_time({job="load"}[5m])))')
+if [ -n "${PROFILE_DIR:-}" ]; then
+  profile needle.pprof 5 &
+  PROF=$!
+  $LOADGEN query -url "$URL" -tenant load -since 15m -n 40 -step 60 -query "$NEEDLE" >/dev/null
+  wait $PROF
+fi
 RSS=$(awk '/VmHWM/ {print int($2/1024)}' /proc/$PID/status)
 STORED=$(du -sm "$DIR/data/objects" 2>/dev/null | cut -f1)
 OBJECTS=$(find "$DIR/data/objects" -name '*.parquet' -path '*/data/*' 2>/dev/null | wc -l)
 
 cat <<TABLE
+if [ -n "${PROFILE_DIR:-}" ]; then top ingest.pprof; top needle.pprof; fi
 | figure | jetlog |
 | --- | --- |
 | ingest throughput | $LPS lines/s, $ERRS errors |
@@ -64,3 +83,4 @@ cat <<TABLE
 | topk bytes_over_time | $T_TOPK |
 | needle query before flush | $T_UNFLUSHED |
 TABLE
+if [ -n "${PROFILE_DIR:-}" ]; then top ingest.pprof; top needle.pprof; fi
