@@ -1,6 +1,7 @@
 package log
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -65,6 +66,9 @@ type builder struct {
 
 	mdBuf, parsedBuf, allBuf labels.Labels
 	cache                    map[uint64]*LabelsResult
+	// groups caches groupedResult's results by the values of the by labels (keyBuf).
+	groups map[string]*LabelsResult
+	keyBuf []byte
 	// streamOnly caches the result of an entry that changed nothing.
 	streamOnly *LabelsResult
 }
@@ -340,6 +344,45 @@ func (b *builder) result() *LabelsResult {
 	}
 	if len(b.cache) < maxCachedResults {
 		b.cache[hash] = r
+	}
+	return r
+}
+
+// groupedResult is result for a caller that keeps only the by labels (sorted, each once)
+// of an entry without an error: its result holds just those labels, in All, and comes from
+// a per-stream cache keyed by their values, so that most entries build, sort and hash no
+// label set at all. An entry with an error keeps all its labels, as Loki reports it.
+func (b *builder) groupedResult(by []string) *LabelsResult {
+	if b.err != "" {
+		return b.result()
+	}
+	// The key: per by label 0 when absent, else 1, the value's length and the value.
+	key := b.keyBuf[:0]
+	for _, n := range by {
+		v, ok := b.get(n)
+		if !ok {
+			key = append(key, 0)
+			continue
+		}
+		key = binary.AppendUvarint(append(key, 1), uint64(len(v)))
+		key = append(key, v...)
+	}
+	b.keyBuf = key
+	if r, ok := b.groups[string(key)]; ok {
+		return r
+	}
+	var ls labels.Labels
+	for _, n := range by {
+		if v, ok := b.get(n); ok {
+			ls = append(ls, labels.Label{Name: n, Value: strings.Clone(v)})
+		}
+	}
+	r := &LabelsResult{All: ls, Hash: ls.Hash()}
+	if b.groups == nil {
+		b.groups = map[string]*LabelsResult{}
+	}
+	if len(b.groups) < maxCachedResults {
+		b.groups[string(key)] = r
 	}
 	return r
 }
