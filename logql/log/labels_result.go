@@ -203,9 +203,14 @@ func (b *builder) setParsed(name, value string) {
 	if b.baseHas(name) {
 		name += duplicateSuffix
 	}
-	if !b.wants(name) {
-		return
+	if b.wants(name) {
+		b.setExtracted(name, value)
 	}
+}
+
+// setExtracted is setParsed for a wanted label whose name already had the _extracted rule
+// applied (parsers that cache it per stream).
+func (b *builder) setExtracted(name, value string) {
 	if b.wanted != nil {
 		if containsString(b.got, name) {
 			return // with hints the first value wins, as in Loki

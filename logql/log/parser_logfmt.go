@@ -22,15 +22,19 @@ type logfmtParser struct {
 	extractions map[string][]string
 	labels      []string // the parameters' labels, each once
 	buf         []byte
-	names       map[string]logfmtKey // by raw key, per stream
+	names       map[string]*logfmtKey // by raw key, per stream
+	// last holds the keys of the stream's previous line by position: lines of a stream
+	// mostly repeat the same keys in the same order, and comparing a key with the one at
+	// its position is cheaper than a map lookup.
+	last []*logfmtKey
 }
 
-// logfmtKey is what a raw key resolves to in one stream: its sanitised label name, and
-// whether the hints want it for an entry without structured metadata (which may add a
-// name clash, and so an _extracted rename).
+// logfmtKey is what a raw key resolves to in one stream: its sanitised name, and for an
+// entry without structured metadata (which may add a name clash, and so an _extracted
+// rename) the label it fills and whether the hints want that label.
 type logfmtKey struct {
-	name   string
-	wanted bool
+	raw, name, label string
+	wanted           bool
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -70,11 +74,13 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			b.set(l, "")
 		}
 	}
+	pos := 0
 	err := p.scan(line, func(key, value []byte) bool {
 		if p.extractions == nil && len(value) == 0 && !p.keepEmpty {
 			return true
 		}
-		k := p.key(key, b)
+		k := p.key(key, pos, b)
+		pos++
 		if k.name == "" {
 			return true
 		}
@@ -84,14 +90,17 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			}
 			return true
 		}
-		wanted := k.wanted
-		if len(b.metadata) > 0 {
-			wanted = b.wantsKey(k.name)
-		}
-		if !wanted {
+		switch {
+		case len(b.metadata) > 0:
+			if !b.wantsKey(k.name) {
+				return true
+			}
+			b.setParsed(k.name, string(value))
+		case k.wanted:
+			b.setExtracted(k.label, string(value))
+		default:
 			return true
 		}
-		b.setParsed(k.name, string(value))
 		// Without --strict the rest of the line cannot set an error: once the hints'
 		// labels are in, it need not be read.
 		return p.strict || !b.extractedAll()
@@ -102,20 +111,46 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 	return line, true
 }
 
-// key resolves a line key, cached per stream (not for entries with structured metadata,
-// whose names may clash differently from entry to entry).
-func (p *logfmtParser) key(raw []byte, b *builder) logfmtKey {
-	if k, ok := p.names[string(raw)]; ok {
+// key resolves the line's pos-th key, cached per stream: first the previous line's key at
+// that position, then every key seen. Entries with structured metadata, whose names may
+// clash differently from entry to entry, use only the sanitised name.
+func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
+	if pos < len(p.last) && p.last[pos].raw == string(raw) {
+		return p.last[pos]
+	}
+	k, ok := p.names[string(raw)]
+	if !ok {
+		k = p.resolve(raw, b)
+		if len(b.metadata) > 0 {
+			return k
+		}
+		if p.names == nil {
+			p.names = map[string]*logfmtKey{}
+		}
+		if len(p.names) < maxCachedNames {
+			p.names[k.raw] = k
+		}
+	}
+	if pos < len(p.last) {
+		p.last[pos] = k
+	} else if pos == len(p.last) && pos < maxCachedNames {
+		p.last = append(p.last, k)
+	}
+	return k
+}
+
+// resolve computes a key's logfmtKey for the stream of an entry without structured metadata.
+func (p *logfmtParser) resolve(raw []byte, b *builder) *logfmtKey {
+	k := &logfmtKey{raw: string(raw)}
+	k.name = sanitizeLabelKey(k.raw, true)
+	if k.name == "" {
 		return k
 	}
-	k := logfmtKey{name: sanitizeLabelKey(string(raw), true)}
-	k.wanted = k.name != "" && b.wantsKey(k.name)
-	if p.names == nil {
-		p.names = map[string]logfmtKey{}
+	k.label = k.name
+	if b.stream.Has(k.label) {
+		k.label += duplicateSuffix
 	}
-	if len(p.names) < maxCachedNames && len(b.metadata) == 0 {
-		p.names[string(raw)] = k
-	}
+	k.wanted = b.wants(k.label)
 	return k
 }
 
