@@ -242,7 +242,7 @@ func (b *builder) wantsKey(name string) bool {
 }
 
 func cleanUTF8(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) {
+	if isASCII(s) || utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) {
 		return s
 	}
 	var sb strings.Builder
@@ -253,6 +253,16 @@ func cleanUTF8(s string) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
+}
+
+// isASCII is cleanUTF8's shortcut for the common value, which needs no rune decoding.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // del removes a label from every category.
