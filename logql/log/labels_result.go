@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -47,7 +48,8 @@ const (
 )
 
 // builder holds one entry's labels while the stages run. Stream and metadata labels are
-// never copied: deletions are recorded, and parsed labels are appended unsorted.
+// never copied: deletions are recorded, and parsed labels are appended unsorted. Parsed
+// values may alias the entry's line (see entryString): the results copy those they keep.
 type builder struct {
 	stream   labels.Labels
 	metadata labels.Labels
@@ -344,11 +346,18 @@ func (b *builder) result() *LabelsResult {
 		labels.Equal(r.Parsed, b.parsedBuf) && labels.Equal(r.StructuredMetadata, b.mdBuf) {
 		return r
 	}
+	parsed := slices.Clone(b.parsedBuf)
+	for i := range parsed {
+		parsed[i].Value = strings.Clone(parsed[i].Value)
+	}
+	all := appendKept(make(labels.Labels, 0, len(b.allBuf)), b.stream, b.deleted)
+	all = append(append(all, b.mdBuf...), parsed...)
+	slices.SortFunc(all, compareLabels)
 	r := &LabelsResult{
 		Stream:             filterLabels(b.stream, b.deleted),
 		StructuredMetadata: slices.Clone(b.mdBuf),
-		Parsed:             slices.Clone(b.parsedBuf),
-		All:                slices.Clone(b.allBuf),
+		Parsed:             parsed,
+		All:                all,
 		Hash:               hash,
 	}
 	if len(r.StructuredMetadata) == 0 {
@@ -400,6 +409,13 @@ func (b *builder) groupedResult(by []string) *LabelsResult {
 		b.groups[string(key)] = r
 	}
 	return r
+}
+
+// entryString returns b, a part of the entry being processed, as a string without copying
+// it. Such a string is valid only while the entry runs: the caller may reuse the line's
+// memory for the next entries, so a result that keeps a value copies it.
+func entryString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // maxCachedResults bounds the per-stream result cache: a query may hold thousands of

@@ -20,8 +20,7 @@ type logfmtParser struct {
 	strict, keepEmpty bool
 	// extractions maps a sanitised line key to the labels it fills; nil extracts every key.
 	extractions map[string][]string
-	labels      []string // the parameters' labels, each once
-	buf         []byte
+	labels      []string              // the parameters' labels, each once
 	names       map[string]*logfmtKey // by raw key, per stream
 	// last holds the keys of the stream's previous line by position: lines of a stream
 	// mostly repeat the same keys in the same order, and comparing a key with the one at
@@ -86,7 +85,7 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 		}
 		if p.extractions != nil {
 			for _, l := range p.extractions[k.name] {
-				b.setParsed(l, string(value))
+				b.setParsed(l, entryString(value))
 			}
 			return true
 		}
@@ -95,9 +94,9 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			if !b.wantsKey(k.name) {
 				return true
 			}
-			b.setParsed(k.name, string(value))
+			b.setParsed(k.name, entryString(value))
 		case k.wanted:
-			b.setExtracted(k.label, string(value))
+			b.setExtracted(k.label, entryString(value))
 		default:
 			return true
 		}
@@ -247,7 +246,8 @@ func skipToSpace(line []byte, i int) int {
 	return i
 }
 
-// quoted reads a quoted value starting at line[i] == '"'.
+// quoted reads a quoted value starting at line[i] == '"'. The value aliases the line, or
+// is a new slice when it had escapes, so that values stay valid for the whole entry.
 func (p *logfmtParser) quoted(line []byte, i int) ([]byte, int, error) {
 	start := i
 	i++
@@ -261,11 +261,10 @@ func (p *logfmtParser) quoted(line []byte, i int) ([]byte, int, error) {
 			if !escaped {
 				return line[i:j], j + 1, nil
 			}
-			v, err := unquoteGo(line[start:j+1], p.buf[:0])
+			v, err := unquoteGo(line[start:j+1], nil)
 			if err != nil {
 				return nil, 0, fmt.Errorf("logfmt syntax error at pos %d : invalid quoted value", j+2)
 			}
-			p.buf = v
 			return v, j + 1, nil
 		}
 	}
