@@ -153,9 +153,14 @@ func (p *logfmtParser) resolve(raw []byte, b *builder) *logfmtKey {
 	return k
 }
 
-func isLogfmtKeyChar(c byte) bool {
-	return c > ' ' && c != '=' && c != '"'
-}
+// logfmtPlain holds the bytes that may appear in a key or a bare value: printable, other
+// than '=' and '"'. A table makes the walk one load per byte.
+var logfmtPlain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c > ' ' && c != '=' && c != '"'
+	}
+	return t
+}()
 
 // scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
 // run of printable characters other than '=' and '"'; a value is bare (up to the next space)
@@ -171,7 +176,7 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 			return nil
 		}
 		start := i
-		for i < len(line) && isLogfmtKeyChar(line[i]) {
+		for i < len(line) && logfmtPlain[line[i]] {
 			i++
 		}
 		key := line[start:i]
@@ -205,14 +210,13 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 		}
 		if line[i] != '"' {
 			vs := i
-			bad := -1
-			for i < len(line) && line[i] > ' ' {
-				if bad < 0 && (line[i] == '=' || line[i] == '"') {
-					bad = i
-				}
+			for i < len(line) && logfmtPlain[line[i]] {
 				i++
 			}
-			if bad >= 0 {
+			if i < len(line) && line[i] > ' ' {
+				// An '=' or a '"' inside the value.
+				bad := i
+				i = skipToSpace(line, i)
 				if p.strict {
 					return fmt.Errorf("logfmt syntax error at pos %d : unexpected %q", bad+1, line[bad])
 				}
