@@ -31,6 +31,10 @@ func TestGroupedSampleExtractor(t *testing.T) {
 			result: `{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find closing '}' symbol", app="api"}`},
 		{name: "by labels from the stream and the line", query: `count_over_time({a="b"} | logfmt [1m])`, by: []string{"status", "missing", "app", "status"},
 			line: "status=500", ok: true, value: 1, labels: `{app="api", status="500"}`, result: `{app="api", status="500"}`},
+		{name: "an entry that changed nothing", query: `count_over_time({a="b"} |= "st" [1m])`, by: []string{"app", "missing"},
+			line: "status=500", ok: true, value: 1, labels: `{app="api"}`, result: `{app="api"}`},
+		{name: "an entry that changed nothing, by ()", query: `count_over_time({a="b"} |= "st" [1m])`, by: []string{},
+			line: "status=500", ok: true, value: 1, labels: `{app="api"}`, result: `{}`},
 		{name: "a parsed empty value is a label", query: `count_over_time({a="b"} | logfmt status [1m])`, by: []string{"status"},
 			line: "duration=1s", ok: true, value: 1, labels: `{app="api", status=""}`, result: `{status=""}`},
 	} {

@@ -71,8 +71,9 @@ type builder struct {
 	// groups caches groupedResult's results by the values of the by labels (keyBuf).
 	groups map[string]*LabelsResult
 	keyBuf []byte
-	// streamOnly caches the result of an entry that changed nothing.
-	streamOnly *LabelsResult
+	// streamOnly caches the result of an entry that changed nothing, streamGrouped its
+	// groupedResult.
+	streamOnly, streamGrouped *LabelsResult
 }
 
 func (b *builder) init(stream labels.Labels) {
@@ -321,7 +322,7 @@ func (b *builder) each(f func(cat category, name, value string)) {
 // result builds the LabelsResult. Parsed labels keep empty values (logfmt --keep-empty shows
 // them, as in Loki). The entry that changed nothing returns the cached stream result.
 func (b *builder) result() *LabelsResult {
-	if len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == "" {
+	if b.unchanged() {
 		return b.streamOnly
 	}
 	// Build the categories in reused buffers; names are unique across them because set()
@@ -372,6 +373,11 @@ func (b *builder) result() *LabelsResult {
 	return r
 }
 
+// unchanged reports whether the entry has exactly its stream's labels.
+func (b *builder) unchanged() bool {
+	return len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == ""
+}
+
 // groupedResult is result for a caller that keeps only the by labels (sorted, each once)
 // of an entry without an error: its result holds just those labels, in All, and comes from
 // a per-stream cache keyed by their values, so that most entries build, sort and hash no
@@ -379,6 +385,13 @@ func (b *builder) result() *LabelsResult {
 func (b *builder) groupedResult(by []string) *LabelsResult {
 	if b.err != "" {
 		return b.result()
+	}
+	if b.unchanged() {
+		if b.streamGrouped == nil {
+			ls := b.stream.Only(by...)
+			b.streamGrouped = &LabelsResult{All: ls, Hash: ls.Hash()}
+		}
+		return b.streamGrouped
 	}
 	// The key: per by label 0 when absent, else 1, the value's length and the value.
 	key := b.keyBuf[:0]

@@ -60,7 +60,9 @@ func newSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 	}
 	se := &sampleExtractor{factories: fs, mode: mode}
 	if by != nil {
-		se.by = slices.Compact(slices.Sorted(slices.Values(by)))
+		se.by = slices.Clone(by) // not nil for by (), which keeps no label
+		slices.Sort(se.by)
+		se.by = slices.Compact(se.by)
 		se.wanted = extractionHints(stages, unwrap, by)
 		for n := range se.wanted {
 			if _, ok := se.wanted[n+duplicateSuffix]; ok {
