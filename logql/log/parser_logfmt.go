@@ -111,8 +111,7 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 }
 
 // key resolves the line's pos-th key, cached per stream: first the previous line's key at
-// that position, then every key seen. Entries with structured metadata, whose names may
-// clash differently from entry to entry, use only the sanitised name.
+// that position, then every key seen.
 func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
 	if pos < len(p.last) && p.last[pos].raw == string(raw) {
 		return p.last[pos]
@@ -120,9 +119,6 @@ func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
 	k, ok := p.names[string(raw)]
 	if !ok {
 		k = p.resolve(raw, b)
-		if len(b.metadata) > 0 {
-			return k
-		}
 		if p.names == nil {
 			p.names = map[string]*logfmtKey{}
 		}
@@ -138,7 +134,9 @@ func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
 	return k
 }
 
-// resolve computes a key's logfmtKey for the stream of an entry without structured metadata.
+// resolve computes a key's logfmtKey in the builder's stream. It does not depend on the
+// entry: the label and wanted it gives hold for entries without structured metadata, and
+// the others use only the name.
 func (p *logfmtParser) resolve(raw []byte, b *builder) *logfmtKey {
 	k := &logfmtKey{raw: string(raw)}
 	k.name = sanitizeLabelKey(k.raw, true)
