@@ -1,6 +1,7 @@
 package log
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/jetlog/jetlog/logql/syntax"
@@ -57,5 +58,42 @@ func BenchmarkGroupedLogfmtMetric(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		sse.Process(int64(i), benchLogfmt, nil)
+	}
+}
+
+var words = []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"}
+
+// BenchmarkLoadgenLogfmtMetric is the bench query of BENCHMARKS.md, sum by (status)
+// (count_over_time({job="load"} | logfmt | duration > 1500ms [1m])), over a block of lines
+// shaped as loadgen writes them, in a stream with loadgen's four labels.
+func BenchmarkLoadgenLogfmtMetric(b *testing.B) {
+	e, err := syntax.ParseSampleExpr(`count_over_time({job="load"} | logfmt | duration > 1500ms [1m])`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ra := e.(*syntax.RangeAggregationExpr)
+	se, err := NewGroupedSampleExtractor(ra.Left.Left.Pipeline, CountSamples, nil, []string{"status"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := make([][]byte, 1024)
+	var size int64
+	for i := range lines {
+		lines[i] = fmt.Appendf(nil, `seq=%d level=%s method=%s status=%d duration=%dms user=u%d msg="`,
+			1000000+i, []string{"info", "warn", "error", "debug"}[i%4], []string{"GET", "POST", "PUT"}[i%3],
+			[]int{200, 200, 200, 201, 404, 500}[i%6], (i*7919)%2000, (i*104729)%100000)
+		for w := i; len(lines[i]) < 230; w++ { // loadgen's 250-byte lines
+			lines[i] = append(lines[i], words[w%len(words)]...)
+			lines[i] = append(lines[i], ' ')
+		}
+		lines[i] = append(lines[i], '"')
+		size += int64(len(lines[i]))
+	}
+	sse := se.ForStream(mustLabels("job", "load", "stream", "s042", "pod", "pod-8", "namespace", "ns-2"))
+	b.ReportAllocs()
+	b.SetBytes(size / int64(len(lines)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sse.Process(int64(i), lines[i%len(lines)], nil)
 	}
 }

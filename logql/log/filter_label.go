@@ -2,6 +2,7 @@ package log
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +115,7 @@ func (f *numericFilter) filter(b *builder) bool {
 	switch f.f.Kind {
 	case syntax.DurationKind:
 		var d time.Duration
-		d, err = time.ParseDuration(v)
+		d, err = parseDuration(v)
 		x = d.Seconds()
 	case syntax.BytesKind:
 		var n uint64
@@ -130,6 +131,47 @@ func (f *numericFilter) filter(b *builder) bool {
 		return true
 	}
 	return compare(f.f.Op, x, f.f.Value)
+}
+
+// parseDuration is time.ParseDuration with a shortcut for its most common input in logs, a
+// whole number and one unit ("1234ms"): the same result without ParseDuration's map lookup
+// of the unit. Anything else, including a product that could overflow, goes to it.
+func parseDuration(s string) (time.Duration, error) {
+	i := 0
+	for i < len(s) && i < 15 && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	unit := durationUnit(s[i:])
+	if i == 0 || unit == 0 {
+		return time.ParseDuration(s)
+	}
+	var n int64
+	for _, c := range s[:i] {
+		n = n*10 + int64(c-'0')
+	}
+	if n > math.MaxInt64/int64(unit) {
+		return time.ParseDuration(s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// durationUnit is the value of one of time.ParseDuration's units, or 0.
+func durationUnit(u string) time.Duration {
+	switch u {
+	case "ns":
+		return time.Nanosecond
+	case "us", "µs", "μs":
+		return time.Microsecond
+	case "ms":
+		return time.Millisecond
+	case "s":
+		return time.Second
+	case "m":
+		return time.Minute
+	case "h":
+		return time.Hour
+	}
+	return 0
 }
 
 func compare(op syntax.CmpOp, a, b float64) bool {

@@ -2,6 +2,7 @@ package log
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 )
@@ -75,5 +76,19 @@ func TestMetadataClashingWithStream(t *testing.T) {
 		{name: "metadata named like a stream label gets _extracted", pipeline: `|= ""`,
 			metadata: mustLabels("app", "m", "trace_id", "t"), line: `x`, keep: true,
 			want: `{app="api", app_extracted="m", trace_id="t"}`},
+	})
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"1234ms", "0", "2s", "1.5s", "1h30m", "-3m", "+4us", "5µs", "6μs",
+		"9223372036854ms", "999999999999999h", "10", "ms", "7d", "", "1e3ms", "0012ns"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, gotErr := parseDuration(s)
+		want, wantErr := time.ParseDuration(s)
+		if got != want || (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Errorf("parseDuration(%q) = %v, %v; time.ParseDuration: %v, %v", s, got, gotErr, want, wantErr)
+		}
 	})
 }

@@ -1,9 +1,11 @@
 package log
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -46,7 +48,8 @@ const (
 )
 
 // builder holds one entry's labels while the stages run. Stream and metadata labels are
-// never copied: deletions are recorded, and parsed labels are appended unsorted.
+// never copied: deletions are recorded, and parsed labels are appended unsorted. Parsed
+// values may alias the entry's line (see entryString): the results copy those they keep.
 type builder struct {
 	stream   labels.Labels
 	metadata labels.Labels
@@ -65,8 +68,12 @@ type builder struct {
 
 	mdBuf, parsedBuf, allBuf labels.Labels
 	cache                    map[uint64]*LabelsResult
-	// streamOnly caches the result of an entry that changed nothing.
-	streamOnly *LabelsResult
+	// groups caches groupedResult's results by the values of the by labels (keyBuf).
+	groups map[string]*LabelsResult
+	keyBuf []byte
+	// streamOnly caches the result of an entry that changed nothing, streamGrouped its
+	// groupedResult.
+	streamOnly, streamGrouped *LabelsResult
 }
 
 func (b *builder) init(stream labels.Labels) {
@@ -199,9 +206,14 @@ func (b *builder) setParsed(name, value string) {
 	if b.baseHas(name) {
 		name += duplicateSuffix
 	}
-	if !b.wants(name) {
-		return
+	if b.wants(name) {
+		b.setExtracted(name, value)
 	}
+}
+
+// setExtracted is setParsed for a wanted label whose name already had the _extracted rule
+// applied (parsers that cache it per stream).
+func (b *builder) setExtracted(name, value string) {
 	if b.wanted != nil {
 		if containsString(b.got, name) {
 			return // with hints the first value wins, as in Loki
@@ -233,7 +245,7 @@ func (b *builder) wantsKey(name string) bool {
 }
 
 func cleanUTF8(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) {
+	if isASCII(s) || utf8.ValidString(s) && !strings.ContainsRune(s, utf8.RuneError) {
 		return s
 	}
 	var sb strings.Builder
@@ -244,6 +256,16 @@ func cleanUTF8(s string) string {
 		sb.WriteRune(r)
 	}
 	return sb.String()
+}
+
+// isASCII is cleanUTF8's shortcut for the common value, which needs no rune decoding.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // del removes a label from every category.
@@ -300,7 +322,7 @@ func (b *builder) each(f func(cat category, name, value string)) {
 // result builds the LabelsResult. Parsed labels keep empty values (logfmt --keep-empty shows
 // them, as in Loki). The entry that changed nothing returns the cached stream result.
 func (b *builder) result() *LabelsResult {
-	if len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == "" {
+	if b.unchanged() {
 		return b.streamOnly
 	}
 	// Build the categories in reused buffers; names are unique across them because set()
@@ -325,11 +347,18 @@ func (b *builder) result() *LabelsResult {
 		labels.Equal(r.Parsed, b.parsedBuf) && labels.Equal(r.StructuredMetadata, b.mdBuf) {
 		return r
 	}
+	parsed := slices.Clone(b.parsedBuf)
+	for i := range parsed {
+		parsed[i].Value = strings.Clone(parsed[i].Value)
+	}
+	all := appendKept(make(labels.Labels, 0, len(b.allBuf)), b.stream, b.deleted)
+	all = append(append(all, b.mdBuf...), parsed...)
+	slices.SortFunc(all, compareLabels)
 	r := &LabelsResult{
 		Stream:             filterLabels(b.stream, b.deleted),
 		StructuredMetadata: slices.Clone(b.mdBuf),
-		Parsed:             slices.Clone(b.parsedBuf),
-		All:                slices.Clone(b.allBuf),
+		Parsed:             parsed,
+		All:                all,
 		Hash:               hash,
 	}
 	if len(r.StructuredMetadata) == 0 {
@@ -342,6 +371,64 @@ func (b *builder) result() *LabelsResult {
 		b.cache[hash] = r
 	}
 	return r
+}
+
+// unchanged reports whether the entry has exactly its stream's labels.
+func (b *builder) unchanged() bool {
+	return len(b.metadata) == 0 && len(b.deleted) == 0 && len(b.parsed) == 0 && b.err == "" && b.details == ""
+}
+
+// groupedResult is result for a caller that keeps only the by labels (sorted, each once)
+// of an entry without an error: its result holds just those labels, in All, and comes from
+// a per-stream cache keyed by their values, so that most entries build, sort and hash no
+// label set at all. An entry with an error keeps all its labels, as Loki reports it.
+func (b *builder) groupedResult(by []string) *LabelsResult {
+	if b.err != "" {
+		return b.result()
+	}
+	if b.unchanged() {
+		if b.streamGrouped == nil {
+			ls := b.stream.Only(by...)
+			b.streamGrouped = &LabelsResult{All: ls, Hash: ls.Hash()}
+		}
+		return b.streamGrouped
+	}
+	// The key: per by label 0 when absent, else 1, the value's length and the value.
+	key := b.keyBuf[:0]
+	for _, n := range by {
+		v, ok := b.get(n)
+		if !ok {
+			key = append(key, 0)
+			continue
+		}
+		key = binary.AppendUvarint(append(key, 1), uint64(len(v)))
+		key = append(key, v...)
+	}
+	b.keyBuf = key
+	if r, ok := b.groups[string(key)]; ok {
+		return r
+	}
+	var ls labels.Labels
+	for _, n := range by {
+		if v, ok := b.get(n); ok {
+			ls = append(ls, labels.Label{Name: n, Value: strings.Clone(v)})
+		}
+	}
+	r := &LabelsResult{All: ls, Hash: ls.Hash()}
+	if b.groups == nil {
+		b.groups = map[string]*LabelsResult{}
+	}
+	if len(b.groups) < maxCachedResults {
+		b.groups[string(key)] = r
+	}
+	return r
+}
+
+// entryString returns b, a part of the entry being processed, as a string without copying
+// it. Such a string is valid only while the entry runs: the caller may reuse the line's
+// memory for the next entries, so a result that keeps a value copies it.
+func entryString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // maxCachedResults bounds the per-stream result cache: a query may hold thousands of

@@ -20,17 +20,20 @@ type logfmtParser struct {
 	strict, keepEmpty bool
 	// extractions maps a sanitised line key to the labels it fills; nil extracts every key.
 	extractions map[string][]string
-	labels      []string // the parameters' labels, each once
-	buf         []byte
-	names       map[string]logfmtKey // by raw key, per stream
+	labels      []string              // the parameters' labels, each once
+	names       map[string]*logfmtKey // by raw key, per stream
+	// last holds the keys of the stream's previous line by position: lines of a stream
+	// mostly repeat the same keys in the same order, and comparing a key with the one at
+	// its position is cheaper than a map lookup.
+	last []*logfmtKey
 }
 
-// logfmtKey is what a raw key resolves to in one stream: its sanitised label name, and
-// whether the hints want it for an entry without structured metadata (which may add a
-// name clash, and so an _extracted rename).
+// logfmtKey is what a raw key resolves to in one stream: its sanitised name, and for an
+// entry without structured metadata (which may add a name clash, and so an _extracted
+// rename) the label it fills and whether the hints want that label.
 type logfmtKey struct {
-	name   string
-	wanted bool
+	raw, name, label string
+	wanted           bool
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -70,28 +73,33 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			b.set(l, "")
 		}
 	}
+	pos := 0
 	err := p.scan(line, func(key, value []byte) bool {
 		if p.extractions == nil && len(value) == 0 && !p.keepEmpty {
 			return true
 		}
-		k := p.key(key, b)
+		k := p.key(key, pos, b)
+		pos++
 		if k.name == "" {
 			return true
 		}
 		if p.extractions != nil {
 			for _, l := range p.extractions[k.name] {
-				b.setParsed(l, string(value))
+				b.setParsed(l, entryString(value))
 			}
 			return true
 		}
-		wanted := k.wanted
-		if len(b.metadata) > 0 {
-			wanted = b.wantsKey(k.name)
-		}
-		if !wanted {
+		switch {
+		case len(b.metadata) > 0:
+			if !b.wantsKey(k.name) {
+				return true
+			}
+			b.setParsed(k.name, entryString(value))
+		case k.wanted:
+			b.setExtracted(k.label, entryString(value))
+		default:
 			return true
 		}
-		b.setParsed(k.name, string(value))
 		// Without --strict the rest of the line cannot set an error: once the hints'
 		// labels are in, it need not be read.
 		return p.strict || !b.extractedAll()
@@ -102,26 +110,55 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 	return line, true
 }
 
-// key resolves a line key, cached per stream (not for entries with structured metadata,
-// whose names may clash differently from entry to entry).
-func (p *logfmtParser) key(raw []byte, b *builder) logfmtKey {
-	if k, ok := p.names[string(raw)]; ok {
-		return k
+// key resolves the line's pos-th key, cached per stream: first the previous line's key at
+// that position, then every key seen.
+func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
+	if pos < len(p.last) && p.last[pos].raw == string(raw) {
+		return p.last[pos]
 	}
-	k := logfmtKey{name: sanitizeLabelKey(string(raw), true)}
-	k.wanted = k.name != "" && b.wantsKey(k.name)
-	if p.names == nil {
-		p.names = map[string]logfmtKey{}
+	k, ok := p.names[string(raw)]
+	if !ok {
+		k = p.resolve(raw, b)
+		if p.names == nil {
+			p.names = map[string]*logfmtKey{}
+		}
+		if len(p.names) < maxCachedNames {
+			p.names[k.raw] = k
+		}
 	}
-	if len(p.names) < maxCachedNames && len(b.metadata) == 0 {
-		p.names[string(raw)] = k
+	if pos < len(p.last) {
+		p.last[pos] = k
+	} else if pos == len(p.last) && pos < maxCachedNames {
+		p.last = append(p.last, k)
 	}
 	return k
 }
 
-func isLogfmtKeyChar(c byte) bool {
-	return c > ' ' && c != '=' && c != '"'
+// resolve computes a key's logfmtKey in the builder's stream. It does not depend on the
+// entry: the label and wanted it gives hold for entries without structured metadata, and
+// the others use only the name.
+func (p *logfmtParser) resolve(raw []byte, b *builder) *logfmtKey {
+	k := &logfmtKey{raw: string(raw)}
+	k.name = sanitizeLabelKey(k.raw, true)
+	if k.name == "" {
+		return k
+	}
+	k.label = k.name
+	if b.stream.Has(k.label) {
+		k.label += duplicateSuffix
+	}
+	k.wanted = b.wants(k.label)
+	return k
 }
+
+// logfmtPlain holds the bytes that may appear in a key or a bare value: printable, other
+// than '=' and '"'. A table makes the walk one load per byte.
+var logfmtPlain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c > ' ' && c != '=' && c != '"'
+	}
+	return t
+}()
 
 // scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
 // run of printable characters other than '=' and '"'; a value is bare (up to the next space)
@@ -137,7 +174,7 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 			return nil
 		}
 		start := i
-		for i < len(line) && isLogfmtKeyChar(line[i]) {
+		for i < len(line) && logfmtPlain[line[i]] {
 			i++
 		}
 		key := line[start:i]
@@ -171,14 +208,13 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 		}
 		if line[i] != '"' {
 			vs := i
-			bad := -1
-			for i < len(line) && line[i] > ' ' {
-				if bad < 0 && (line[i] == '=' || line[i] == '"') {
-					bad = i
-				}
+			for i < len(line) && logfmtPlain[line[i]] {
 				i++
 			}
-			if bad >= 0 {
+			if i < len(line) && line[i] > ' ' {
+				// An '=' or a '"' inside the value.
+				bad := i
+				i = skipToSpace(line, i)
 				if p.strict {
 					return fmt.Errorf("logfmt syntax error at pos %d : unexpected %q", bad+1, line[bad])
 				}
@@ -212,7 +248,8 @@ func skipToSpace(line []byte, i int) int {
 	return i
 }
 
-// quoted reads a quoted value starting at line[i] == '"'.
+// quoted reads a quoted value starting at line[i] == '"'. The value aliases the line, or
+// is a new slice when it had escapes, so that values stay valid for the whole entry.
 func (p *logfmtParser) quoted(line []byte, i int) ([]byte, int, error) {
 	start := i
 	i++
@@ -226,11 +263,10 @@ func (p *logfmtParser) quoted(line []byte, i int) ([]byte, int, error) {
 			if !escaped {
 				return line[i:j], j + 1, nil
 			}
-			v, err := unquoteGo(line[start:j+1], p.buf[:0])
+			v, err := unquoteGo(line[start:j+1], nil)
 			if err != nil {
 				return nil, 0, fmt.Errorf("logfmt syntax error at pos %d : invalid quoted value", j+2)
 			}
-			p.buf = v
 			return v, j + 1, nil
 		}
 	}

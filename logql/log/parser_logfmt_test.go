@@ -61,3 +61,67 @@ func TestLogfmtStrictErrors(t *testing.T) {
 		{name: "lenient skips the bad pair only", pipeline: `| logfmt`, line: `a=b=c d=1`, keep: true, want: `{app="api", d="1"}`},
 	})
 }
+
+// TestLogfmtStreamCaches runs lines whose keys move, repeat and clash through one stream's
+// runner, whose caches (keys by position and by name, results) must not change any answer:
+// each is compared with a fresh runner's, and the line buffer is overwritten after each
+// entry, which the results kept must not see.
+func TestLogfmtStreamCaches(t *testing.T) {
+	lines := []string{
+		`status=200 duration=2s app=x`,
+		`status=500 duration=2s app=y`,
+		`duration=3s status=404`,
+		`app=z status=201 duration=bad`,
+		`status=200 duration=2s app=x`,
+		`a=1 status=200 status=500 duration=2s`,
+		`status="50\"0" duration=2s`,
+		`status=200 duration=2s`,
+	}
+	md := []labels.Labels{nil, nil, mustLabels("status", "md"), nil, mustLabels("app", "m"), nil, nil, nil}
+	stream := mustLabels("app", "api")
+	for _, q := range []string{
+		`count_over_time({a="b"} | logfmt | duration > 1500ms [1m])`,
+		`count_over_time({a="b"} | logfmt | app_extracted != "" [1m])`,
+		`count_over_time({a="b"} | logfmt --strict [1m])`,
+	} {
+		for _, by := range [][]string{nil, {"status"}, {"app", "app_extracted"}} {
+			stages, _ := unwrapOf(t, q)
+			newSE := func() SampleExtractor {
+				if by == nil {
+					se, err := NewSampleExtractor(stages, CountSamples, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return se
+				}
+				se, err := NewGroupedSampleExtractor(stages, CountSamples, nil, by)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return se
+			}
+			shared := newSE().ForStream(stream)
+			var kept []string
+			var results []*LabelsResult
+			for i, l := range lines {
+				buf := []byte(l)
+				v, lbs, ok := shared.Process(0, buf, md[i])
+				fv, flbs, fok := newSE().ForStream(stream).Process(0, []byte(l), md[i])
+				if ok != fok || v != fv || ok && lbs.All.String() != flbs.All.String() {
+					t.Fatalf("%s by %v, line %q: got %v %v %v, a fresh runner %v %v %v", q, by, l, v, lbs, ok, fv, flbs, fok)
+				}
+				if ok {
+					kept, results = append(kept, lbs.All.String()), append(results, lbs)
+				}
+				for j := range buf {
+					buf[j] = '#'
+				}
+			}
+			for i, r := range results {
+				if r.All.String() != kept[i] {
+					t.Errorf("%s by %v: a result changed with its line: %s, was %s", q, by, r.All, kept[i])
+				}
+			}
+		}
+	}
+}

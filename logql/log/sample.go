@@ -2,6 +2,7 @@ package log
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jetlog/jetlog/logql/syntax"
@@ -41,8 +42,10 @@ func NewSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 // labels of each sample (a `by (...)` grouping of the range aggregation, or of the vector
 // aggregation right above one without its own grouping). Parsers then extract only the
 // labels the query needs, as Loki's parser hints do, which saves most of their work; the
-// returned labels hold the by labels, the error labels and possibly others, so the caller
-// must still group. An empty by (`by ()`) keeps no label.
+// returned labels of an entry with an error are all its labels (Loki reports the error
+// whatever the grouping); those of any other entry are only its by labels, in All (the
+// categories are left empty). The caller must still group. An empty by (`by ()`) keeps no
+// label.
 func NewGroupedSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.Unwrap, by []string) (SampleExtractor, error) {
 	if by == nil {
 		by = []string{}
@@ -57,6 +60,9 @@ func newSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 	}
 	se := &sampleExtractor{factories: fs, mode: mode}
 	if by != nil {
+		se.by = slices.Clone(by) // not nil for by (), which keeps no label
+		slices.Sort(se.by)
+		se.by = slices.Compact(se.by)
 		se.wanted = extractionHints(stages, unwrap, by)
 		for n := range se.wanted {
 			if _, ok := se.wanted[n+duplicateSuffix]; ok {
@@ -106,6 +112,7 @@ type sampleExtractor struct {
 	label     string
 	conv      func(string) (float64, error)
 	post      []labelFilter
+	by        []string            // sorted, each once; nil: the caller keeps every label
 	wanted    map[string]struct{} // nil: extract every label
 	required  []string            // the names of the hints, without _extracted variants
 }
@@ -115,6 +122,14 @@ func (se *sampleExtractor) ForStream(stream labels.Labels) StreamSampleExtractor
 	sp := p.ForStream(stream).(*streamPipeline)
 	sp.b.wanted, sp.b.required = se.wanted, se.required
 	return &streamSampleExtractor{se: se, sp: sp}
+}
+
+// result is the labels of an entry whose sample is kept.
+func (s *streamSampleExtractor) result() *LabelsResult {
+	if s.se.by != nil {
+		return s.sp.b.groupedResult(s.se.by)
+	}
+	return s.sp.b.result()
 }
 
 type streamSampleExtractor struct {
@@ -134,9 +149,9 @@ func (s *streamSampleExtractor) Process(ts int64, line []byte, metadata labels.L
 	}
 	switch s.se.mode {
 	case CountSamples:
-		return 1, sp.b.result(), true
+		return 1, s.result(), true
 	case BytesSamples:
-		return float64(len(line)), sp.b.result(), true
+		return float64(len(line)), s.result(), true
 	}
 	raw, _ := sp.b.get(s.se.label)
 	if raw == "" {
@@ -154,5 +169,5 @@ func (s *streamSampleExtractor) Process(ts int64, line []byte, metadata labels.L
 			return 0, nil, false
 		}
 	}
-	return v, sp.b.result(), true
+	return v, s.result(), true
 }

@@ -234,7 +234,7 @@ func b64dec(s string) string {
 }
 
 func durationSeconds(s string) (float64, error) {
-	d, err := time.ParseDuration(s)
+	d, err := parseDuration(s)
 	if err != nil {
 		return 0, err
 	}
