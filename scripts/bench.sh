@@ -69,7 +69,6 @@ STORED=$(du -sm "$DIR/data/objects" 2>/dev/null | cut -f1)
 OBJECTS=$(find "$DIR/data/objects" -name '*.parquet' -path '*/data/*' 2>/dev/null | wc -l)
 
 cat <<TABLE
-if [ -n "${PROFILE_DIR:-}" ]; then top ingest.pprof; top needle.pprof; fi
 | figure | jetlog |
 | --- | --- |
 | ingest throughput | $LPS lines/s, $ERRS errors |
