@@ -59,7 +59,8 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 	}
 	slices.SortFunc(order, func(a, b int) int { return labels.Compare(streams[a].Labels, streams[b].Labels) })
 
-	idx := &Index{Version: FormatVersion, Sources: sources, Replaces: replaces}
+	idx := &Index{Version: FormatVersion, Sources: sources, Replaces: replaces, Words: chooseWords(streams)}
+	words := newWordEncoder(idx.Words)
 	grams := new(gramCollector)
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[row](&buf,
@@ -68,12 +69,13 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 		parquet.PageBufferSize(256<<10),
 	)
 	batch := make([]row, 0, 1024)
+	var lines []byte // the batch's encoded lines; the writer copies them
 	flushBatch := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		_, err := w.Write(batch)
-		batch = batch[:0]
+		batch, lines = batch[:0], lines[:0]
 		return err
 	}
 	for _, si := range order {
@@ -124,7 +126,12 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			if blkBytes += len(line); blkBytes >= BlockBytes {
 				endBlock()
 			}
-			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(line)), Metadata: encodeMetadata(e.Metadata)})
+			if idx.Words != nil {
+				n := len(lines)
+				lines = words.appendLine(lines, line)
+				line = lines[n:len(lines):len(lines)]
+			}
+			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(e.Line)), Metadata: encodeMetadata(e.Metadata)})
 			if len(batch) == cap(batch) {
 				if err := flushBatch(); err != nil {
 					return nil, nil, fmt.Errorf("write rows: %w", err)

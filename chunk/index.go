@@ -11,7 +11,9 @@
 // the data object's size, the bus sequence ranges the object covers (Sources) and the
 // segments it replaces (see schemas/storage.go).
 //
-// Version 1 objects (no size column, no blocks) are still read.
+// Version 3 encodes the line column with a word table kept in the index (words.go). Version
+// 2 objects (lines as they are) and version 1 objects (no size column, no blocks) are still
+// read.
 package chunk
 
 import (
@@ -27,7 +29,7 @@ import (
 )
 
 // FormatVersion is written into every index segment.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Index describes one data object.
 type Index struct {
@@ -39,6 +41,9 @@ type Index struct {
 	MinT     int64              `json:"min_t"`
 	MaxT     int64              `json:"max_t"`
 	DataSize int64              `json:"data_size,omitempty"` // bytes of the data object (version 2)
+	// Words is the table the line column is encoded with (version 3, see words.go); none:
+	// lines are stored as they are.
+	Words []string `json:"words,omitempty"`
 }
 
 // IndexStream describes one stream's rows in a data object.
@@ -105,6 +110,9 @@ func DecodeIndex(b []byte) (*Index, error) {
 	}
 	if idx.Version < 1 || idx.Version > FormatVersion {
 		return nil, fmt.Errorf("index segment: unknown format version %d", idx.Version)
+	}
+	if len(idx.Words) > maxWords || (idx.Version < 3 && len(idx.Words) > 0) {
+		return nil, fmt.Errorf("index segment: %d words in a version %d index", len(idx.Words), idx.Version)
 	}
 	var rows int64
 	for i := range idx.Streams {
