@@ -69,7 +69,8 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 		parquet.PageBufferSize(256<<10),
 	)
 	batch := make([]row, 0, 1024)
-	var lines []byte // the batch's encoded lines; the writer copies them
+	var lines []byte   // the batch's encoded lines; the writer copies them
+	var scratch []byte // the current line
 	flushBatch := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -120,17 +121,20 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			if len(e.Metadata) > 0 {
 				is.MetadataRows++
 			}
-			line := []byte(e.Line)
+			scratch = append(scratch[:0], e.Line...) // reused: a conversion would allocate
+			line := scratch
 			grams.add(line)
 			blk.Rows++
 			if blkBytes += len(line); blkBytes >= BlockBytes {
 				endBlock()
 			}
+			n := len(lines)
 			if idx.Words != nil {
-				n := len(lines)
 				lines = words.appendLine(lines, line)
-				line = lines[n:len(lines):len(lines)]
+			} else {
+				lines = append(lines, line...)
 			}
+			line = lines[n:len(lines):len(lines)]
 			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(e.Line)), Metadata: encodeMetadata(e.Metadata)})
 			if len(batch) == cap(batch) {
 				if err := flushBatch(); err != nil {

@@ -201,3 +201,19 @@ func BenchmarkGramCollect(b *testing.B) {
 		_ = c.filter()
 	}
 }
+
+// add sets exactly the bits of every trigram of the line, at every length and offset.
+func TestGramCollectorSetsEveryTrigram(t *testing.T) {
+	line := []byte(expLikeLines(1)[0])
+	for n := 0; n <= 40; n++ {
+		var got, want gramCollector
+		got.add(line[:n])
+		for i := 0; i+3 <= n; i++ {
+			h := gramHash(uint32(line[i])<<16 | uint32(line[i+1])<<8 | uint32(line[i+2]))
+			want.set[h>>6] |= 1 << (h & 63)
+		}
+		if got.set != want.set {
+			t.Fatalf("line of %d bytes: bits differ", n)
+		}
+	}
+}

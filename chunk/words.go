@@ -2,7 +2,9 @@ package chunk
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
+	"math/bits"
 	"slices"
 )
 
@@ -11,14 +13,14 @@ import (
 // vocabulary (keys, levels, methods, template words) in varying order: zstd, which only
 // matches within a page, codes each repeated word as a match of a few bytes costing about
 // as many bits as a literal byte of text, or as literals; one code byte per word is then
-// entropy-coded by zstd at a few bits. On loadgen lines this stores 40% fewer bytes and,
-// as zstd is given a quarter of the bytes, costs less CPU than it saves.
+// entropy-coded by zstd at a few bits. On loadgen lines this stores 40% fewer bytes; the
+// encoding costs about the time zstd saves on a quarter of the bytes.
 //
-// A word is a run of ASCII letters with the byte after it if that is a separator (space,
-// '=', '"', ':'), so that logfmt keys, JSON keys and the spaces between words go with
-// their words. Code wordCodeFirst+i stands for word i of the table; a line byte >= 0x80 is
-// written as wordEscape and the byte. Objects whose lines have many such bytes (non-ASCII
-// text) get no table and store their lines as they are.
+// A word is a run of ASCII letters with up to three separators (space, '=', '"', ':', ',')
+// after it, so that logfmt keys, JSON keys with their quotes and colons, and the spaces
+// between words go with their words. Code wordCodeFirst+i stands for word i of the table;
+// a line byte >= 0x80 is written as wordEscape and the byte. Objects whose lines have many
+// such bytes (non-ASCII text) get no table and store their lines as they are.
 
 const (
 	wordCodeFirst = 0x80
@@ -34,28 +36,77 @@ const (
 
 var errCorruptWords = errors.New("line ends inside a word code")
 
-// nextWord returns the end of the word starting at line[i] (a letter) and its hash, or i
-// when the word is too short to be worth a code.
-func nextWord[T string | []byte](line T, i int) (int, uint32) {
-	j, h := i, uint32(2166136261)
-	for j < len(line) && isASCIILetter(line[j]) {
-		h = (h ^ uint32(line[j])) * 16777619
+// wordEnd returns the end of the word starting at line[i] (a letter), or i when the word
+// is too short to be worth a code.
+func wordEnd[T string | []byte](line T, i int) int {
+	j := i
+	for j < len(line) && byteClass[line[j]] == letter {
 		j++
 	}
-	if j < len(line) {
-		switch line[j] {
-		case ' ', '=', '"', ':':
-			h = (h ^ uint32(line[j])) * 16777619
-			j++
-		}
-	}
-	if j-i < 2 {
-		return i, 0
-	}
-	return j, h
+	return separatorsEnd(line, i, j)
 }
 
-func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+// separatorsEnd ends the word whose letters are line[i:j] after its separators.
+func separatorsEnd[T string | []byte](line T, i, j int) int {
+	for k := 0; k < maxSeparators && j < len(line) && byteClass[line[j]] == separator; k++ {
+		j++
+	}
+	if j-i < 2 {
+		return i
+	}
+	return j
+}
+
+// wordEndFast is wordEnd for lines (not strings), eight letters at a time: the branch that
+// ends a byte-by-byte loop at a word's random length is mispredicted once per word.
+func wordEndFast(line []byte, i int) int {
+	j := i
+	for j+8 <= len(line) {
+		n := leadingLetters(binary.LittleEndian.Uint64(line[j:]))
+		j += n
+		if n < 8 {
+			return separatorsEnd(line, i, j)
+		}
+	}
+	return wordEnd(line, i) // the last bytes of the line
+}
+
+// leadingLetters counts the ASCII letters x (eight bytes, the first in the low byte)
+// starts with, by carry-free byte-wise comparisons.
+func leadingLetters(x uint64) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	y := x&^highs | 0x20*ones                       // 7-bit bytes, lower case
+	geA := y + (0x80-'a')*ones                      // high bit: y >= 'a'
+	gtZ := y + (0x80-'z'-1)*ones                    // high bit: y > 'z'
+	letters := geA &^ gtZ &^ x & highs              // high bit: a letter below 0x80
+	return bits.TrailingZeros64(^letters&highs) / 8 // 64/8 when all are
+}
+
+// maxSeparators bounds the separators a word takes: enough for `":"` between a JSON key
+// and its string value.
+const maxSeparators = 3
+
+// Byte classes; a table lookup is cheaper than comparisons in the per-byte loops.
+const (
+	other = iota
+	letter
+	separator
+	high // >= wordCodeFirst: escaped
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c|0x20 >= 'a' && c|0x20 <= 'z':
+			t[c] = letter
+		case c == ' ' || c == '=' || c == '"' || c == ':' || c == ',':
+			t[c] = separator
+		case c >= wordCodeFirst:
+			t[c] = high
+		}
+	}
+	return t
+}()
 
 // chooseWords returns the table for the given streams' lines: the words of a sample of
 // about wordSampleBytes that save the most bytes, or nil if no table should be used.
@@ -68,7 +119,7 @@ func chooseWords(streams []Stream) []string {
 	}
 	step := max(1, total/wordSampleBytes) // sample one line in step
 	counts := map[string]int{}
-	var sampled, high, n int
+	var sampled, highBytes, n int
 	for _, s := range streams {
 		for _, e := range s.Entries {
 			if n++; n%step != 0 {
@@ -77,14 +128,14 @@ func chooseWords(streams []Stream) []string {
 			line := e.Line
 			sampled += len(line)
 			for i := 0; i < len(line); {
-				if c := line[i]; !isASCIILetter(c) {
-					if c >= 0x80 {
-						high++
+				if c := line[i]; byteClass[c] != letter {
+					if c >= wordCodeFirst {
+						highBytes++
 					}
 					i++
 					continue
 				}
-				if j, _ := nextWord(line, i); j > i {
+				if j := wordEnd(line, i); j > i {
 					counts[line[i:j]]++
 					i = j
 					continue
@@ -93,7 +144,7 @@ func chooseWords(streams []Stream) []string {
 			}
 		}
 	}
-	if float64(high) > maxHighShare*float64(sampled) {
+	if float64(highBytes) > maxHighShare*float64(sampled) {
 		return nil
 	}
 	type scored struct {
@@ -119,39 +170,67 @@ func chooseWords(streams []Stream) []string {
 	return out
 }
 
-// wordEncoder encodes lines with a table. It finds words in an open-addressed table
-// indexed by the hash nextWord computes while it scans them: a map lookup, which hashes
-// the word again, cost more than zstd saved.
+// wordEncoder encodes lines with a table, in which it finds words by open addressing on
+// a key loaded from the word's bytes: a map lookup cost more than zstd saved.
 type wordEncoder struct {
+	words []string
 	slots [wordSlots]wordSlot
 }
 
-// wordSlots keeps the table at most 1/8 full, so that a lookup probes about one slot.
-const wordSlots = 1024
+// wordSlots keeps the table at most 1/4 full, so that a lookup probes about one slot.
+const wordSlots = 512
 
+// wordSlot is one word of the table: its key and length, and 1 + its index into words
+// (0: an empty slot).
 type wordSlot struct {
-	word string // "": empty
-	code byte
+	key  uint64
+	n    uint8
+	word uint8
 }
 
 func newWordEncoder(words []string) *wordEncoder {
-	e := new(wordEncoder)
+	e := &wordEncoder{words: words}
 	for i, w := range words {
-		_, h := nextWord(w, 0)
-		k := h % wordSlots
-		for e.slots[k].word != "" {
+		key := wordKey([]byte(w), 0, len(w))
+		k := wordSlotOf(key, len(w))
+		for e.slots[k].word != 0 {
 			k = (k + 1) % wordSlots
 		}
-		e.slots[k] = wordSlot{w, byte(wordCodeFirst + i)}
+		e.slots[k] = wordSlot{key, uint8(len(w)), uint8(1 + i)}
 	}
 	return e
 }
 
-// code returns the code of word w with hash h, if the table has one.
-func (e *wordEncoder) code(w []byte, h uint32) (byte, bool) {
-	for k := h % wordSlots; e.slots[k].word != ""; k = (k + 1) % wordSlots {
-		if e.slots[k].word == string(w) {
-			return e.slots[k].code, true
+// wordKey returns the key of the word line[i:j]: its bytes when it has at most eight,
+// which then tell it from every other word of its length, else its first and last eight
+// bytes mixed. Bytes of line after the word may be loaded but do not count.
+func wordKey(line []byte, i, j int) (x uint64) {
+	switch n := j - i; {
+	case n > 8:
+		return binary.LittleEndian.Uint64(line[i:]) ^ binary.LittleEndian.Uint64(line[j-8:])<<1
+	case i+8 <= len(line):
+		return binary.LittleEndian.Uint64(line[i:]) & (1<<(8*n) - 1)
+	}
+	for k, c := range line[i:j] {
+		x |= uint64(c) << (8 * k)
+	}
+	return x
+}
+
+func wordSlotOf(key uint64, n int) uint32 {
+	return uint32(((key^uint64(n))*0x9E3779B97F4A7C15)>>55) % wordSlots
+}
+
+// code returns the code of the word line[i:j], if the table has one.
+func (e *wordEncoder) code(line []byte, i, j int) (byte, bool) {
+	key, n := wordKey(line, i, j), j-i
+	for k := wordSlotOf(key, n); e.slots[k].word != 0; k = (k + 1) % wordSlots {
+		sl := &e.slots[k]
+		if sl.key == key && int(sl.n) == n {
+			w := int(sl.word) - 1
+			if n <= 8 || e.words[w] == string(line[i:j]) {
+				return byte(wordCodeFirst + w), true
+			}
 		}
 	}
 	return 0, false
@@ -159,30 +238,35 @@ func (e *wordEncoder) code(w []byte, h uint32) (byte, bool) {
 
 // appendLine appends the encoding of line to dst.
 func (e *wordEncoder) appendLine(dst, line []byte) []byte {
+	// Written by index into room for the longest encoding (every byte escaped): appends
+	// byte by byte cost more than the rest of the loop.
+	dst = slices.Grow(dst, 2*len(line))
+	out, n := dst[len(dst):cap(dst)], 0
 	for i := 0; i < len(line); {
 		c := line[i]
-		if !isASCIILetter(c) {
-			if c >= 0x80 {
-				dst = append(dst, wordEscape)
+		switch byteClass[c] {
+		case high:
+			out[n], out[n+1] = wordEscape, c
+			n += 2
+			i++
+			continue
+		case letter:
+			if j := wordEndFast(line, i); j > i {
+				if code, ok := e.code(line, i, j); ok {
+					out[n] = code
+				} else {
+					n += copy(out[n:], line[i:j]) - 1
+				}
+				n++
+				i = j
+				continue
 			}
-			dst = append(dst, c)
-			i++
-			continue
 		}
-		j, h := nextWord(line, i)
-		if j == i {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		if code, ok := e.code(line[i:j], h); ok {
-			dst = append(dst, code)
-		} else {
-			dst = append(dst, line[i:j]...)
-		}
-		i = j
+		out[n] = c
+		n++
+		i++
 	}
-	return dst
+	return dst[:len(dst)+n]
 }
 
 // appendDecodedLine appends the line that enc encodes with words to dst.

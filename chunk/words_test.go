@@ -71,11 +71,15 @@ func TestBuildWithoutWords(t *testing.T) {
 }
 
 func FuzzWordsDecode(f *testing.F) {
-	words := []string{"level=", "info ", "alpha"}
+	words := []string{"level=", "info ", "alpha", "ab", "abcdefgh", "abcdefghijk\":\""}
 	f.Add([]byte("\x80\x81x\xff\xe9"))
 	f.Add([]byte("\xff"))
 	f.Add([]byte("\xfe"))
 	f.Fuzz(func(t *testing.T, enc []byte) {
+		// Any line encodes to what decodes to it.
+		if line, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, enc), words); err != nil || !bytes.Equal(line, enc) {
+			t.Fatalf("%q encoded decodes to %q (%v)", enc, line, err)
+		}
 		dec, err := appendDecodedLine(nil, enc, words)
 		if err != nil {
 			return
@@ -86,4 +90,24 @@ func FuzzWordsDecode(f *testing.F) {
 			t.Fatalf("%q decodes to %q, which re-encoded decodes to %q (%v)", enc, dec, again, err)
 		}
 	})
+}
+
+func BenchmarkWordEncode(b *testing.B) {
+	ss := loadObject("logfmt", 7, 4<<20)
+	e := newWordEncoder(chooseWords(ss))
+	var lines [][]byte
+	var raw int64
+	for _, en := range ss[0].Entries {
+		lines = append(lines, []byte(en.Line))
+		raw += int64(len(en.Line))
+	}
+	b.SetBytes(raw)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var dst []byte
+	for range b.N {
+		for _, l := range lines {
+			dst = e.appendLine(dst[:0], l)
+		}
+	}
 }
