@@ -70,7 +70,7 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 	)
 	batch := make([]row, 0, 1024)
 	var lines []byte   // the batch's encoded lines; the writer copies them
-	var scratch []byte // the current line
+	var scratch []byte // the line being encoded
 	flushBatch := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -121,20 +121,19 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			if len(e.Metadata) > 0 {
 				is.MetadataRows++
 			}
-			scratch = append(scratch[:0], e.Line...) // reused: a conversion would allocate
-			line := scratch
-			grams.add(line)
-			blk.Rows++
-			if blkBytes += len(line); blkBytes >= BlockBytes {
-				endBlock()
-			}
 			n := len(lines)
 			if idx.Words != nil {
-				lines = words.appendLine(lines, line)
+				scratch = append(scratch[:0], e.Line...) // reused: a conversion would allocate
+				lines = words.appendLine(lines, scratch, grams)
 			} else {
-				lines = append(lines, line...)
+				lines = append(lines, e.Line...)
+				grams.add(lines[n:])
 			}
-			line = lines[n:len(lines):len(lines)]
+			line := lines[n:len(lines):len(lines)]
+			blk.Rows++
+			if blkBytes += len(e.Line); blkBytes >= BlockBytes {
+				endBlock()
+			}
 			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(e.Line)), Metadata: encodeMetadata(e.Metadata)})
 			if len(batch) == cap(batch) {
 				if err := flushBatch(); err != nil {

@@ -174,6 +174,8 @@ func chooseWords(streams []Stream) []string {
 // a key loaded from the word's bytes: a map lookup cost more than zstd saved.
 type wordEncoder struct {
 	words []string
+	// inner holds, for each word, the gram hashes of the trigrams inside it.
+	inner [][]uint32
 	slots [wordSlots]wordSlot
 }
 
@@ -189,8 +191,11 @@ type wordSlot struct {
 }
 
 func newWordEncoder(words []string) *wordEncoder {
-	e := &wordEncoder{words: words}
+	e := &wordEncoder{words: words, inner: make([][]uint32, len(words))}
 	for i, w := range words {
+		for k := 0; k+3 <= len(w); k++ {
+			e.inner[i] = append(e.inner[i], gramHash(uint32(w[k])<<16|uint32(w[k+1])<<8|uint32(w[k+2])))
+		}
 		key := wordKey([]byte(w), 0, len(w))
 		k := wordSlotOf(key, len(w))
 		for e.slots[k].word != 0 {
@@ -236,34 +241,52 @@ func (e *wordEncoder) code(line []byte, i, j int) (byte, bool) {
 	return 0, false
 }
 
-// appendLine appends the encoding of line to dst.
-func (e *wordEncoder) appendLine(dst, line []byte) []byte {
+// appendLine appends the encoding of line to dst and adds line's trigrams to grams. The
+// trigrams inside a coded word are the same wherever it occurs, so they are added once per
+// block from the table (innerGrams) rather than hashed at every occurrence: that was most
+// of the collector's work, which was a third of Build's besides zstd.
+func (e *wordEncoder) appendLine(dst, line []byte, grams *gramCollector) []byte {
+	grams.n++
 	// Written by index into room for the longest encoding (every byte escaped): appends
 	// byte by byte cost more than the rest of the loop.
 	dst = slices.Grow(dst, 2*len(line))
 	out, n := dst[len(dst):cap(dst)], 0
+	var g uint32 // the bytes before line[i], the last in the low byte
 	for i := 0; i < len(line); {
 		c := line[i]
 		switch byteClass[c] {
 		case high:
 			out[n], out[n+1] = wordEscape, c
 			n += 2
+			g = grams.push(g, i, c)
 			i++
 			continue
 		case letter:
-			if j := wordEndFast(line, i); j > i {
-				if code, ok := e.code(line, i, j); ok {
-					out[n] = code
-				} else {
-					n += copy(out[n:], line[i:j]) - 1
-				}
-				n++
-				i = j
-				continue
+			j := wordEndFast(line, i)
+			if j == i {
+				break
 			}
+			if code, ok := e.code(line, i, j); ok {
+				out[n] = code
+				n++
+				// The trigrams that end in the word's first two bytes start before it.
+				g = grams.push(grams.push(g, i, line[i]), i+1, line[i+1])
+				if j-i > 2 {
+					grams.addWord(int(code-wordCodeFirst), e.inner)
+					g = uint32(line[j-2])<<8 | uint32(line[j-1])
+				}
+			} else {
+				n += copy(out[n:], line[i:j])
+				for p := i; p < j; p++ {
+					g = grams.push(g, p, line[p])
+				}
+			}
+			i = j
+			continue
 		}
 		out[n] = c
 		n++
+		g = grams.push(g, i, c)
 		i++
 	}
 	return dst[:len(dst)+n]

@@ -30,8 +30,10 @@ func TestWordsRoundTrip(t *testing.T) {
 		t.Fatalf("%d words: %q", len(words), words)
 	}
 	e := newWordEncoder(words)
+	var grams, want gramCollector
 	for _, l := range lines {
-		enc := e.appendLine(nil, []byte(l))
+		want.add([]byte(l))
+		enc := e.appendLine(nil, []byte(l), &grams)
 		got, err := appendDecodedLine(nil, enc, words)
 		if err != nil || string(got) != l {
 			t.Fatalf("%q: encoded %q, decoded %q, %v", l, enc, got, err)
@@ -39,6 +41,9 @@ func TestWordsRoundTrip(t *testing.T) {
 		if strings.HasPrefix(l, "level=info") && len(enc) >= len(l) {
 			t.Fatalf("%q was not shortened: %q", l, enc)
 		}
+	}
+	if grams.set != want.set {
+		t.Fatal("the encoder's trigrams differ from the lines'")
 	}
 }
 
@@ -75,17 +80,22 @@ func FuzzWordsDecode(f *testing.F) {
 	f.Add([]byte("\x80\x81x\xff\xe9"))
 	f.Add([]byte("\xff"))
 	f.Add([]byte("\xfe"))
+	f.Add([]byte(`level=info alpha x ab:abcdefghijk":"alphaalpha level=`))
 	f.Fuzz(func(t *testing.T, enc []byte) {
-		// Any line encodes to what decodes to it.
-		if line, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, enc), words); err != nil || !bytes.Equal(line, enc) {
+		// Any line encodes to what decodes to it, and the encoder adds its trigrams.
+		var grams, want gramCollector
+		if line, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, enc, &grams), words); err != nil || !bytes.Equal(line, enc) {
 			t.Fatalf("%q encoded decodes to %q (%v)", enc, line, err)
+		}
+		if want.add(enc); grams.set != want.set {
+			t.Fatalf("%q: the encoder's trigrams differ from the line's", enc)
 		}
 		dec, err := appendDecodedLine(nil, enc, words)
 		if err != nil {
 			return
 		}
 		// What decodes re-encodes to a line that decodes the same.
-		again, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, dec), words)
+		again, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, dec, new(gramCollector)), words)
 		if err != nil || !bytes.Equal(again, dec) {
 			t.Fatalf("%q decodes to %q, which re-encoded decodes to %q (%v)", enc, dec, again, err)
 		}
@@ -105,9 +115,38 @@ func BenchmarkWordEncode(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	var dst []byte
+	var grams gramCollector
 	for range b.N {
 		for _, l := range lines {
-			dst = e.appendLine(dst[:0], l)
+			dst = e.appendLine(dst[:0], l, &grams)
+		}
+	}
+}
+
+// Build's block filters, collected while lines are encoded, are those of the lines.
+func TestBuildGramFiltersMatchLines(t *testing.T) {
+	for _, shape := range []string{"logfmt", "json"} {
+		ss := loadObject(shape, 3, 2<<20)
+		_, index, err := Build(ss, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := DecodeIndex(index)
+		if err != nil || idx.Words == nil {
+			t.Fatalf("%v, words %q", err, idx.Words)
+		}
+		for i, s := range idx.Streams {
+			es := ss[i].Entries // Build sorted them; loadObject's labels sort as built
+			for _, b := range s.Blocks {
+				var c gramCollector
+				for _, e := range es[:b.Rows] {
+					c.add([]byte(e.Line))
+				}
+				if !bytes.Equal(c.filter(), b.Grams) {
+					t.Fatalf("%s: stream %d: a block's filter differs from its lines'", shape, i)
+				}
+				es = es[b.Rows:]
+			}
 		}
 	}
 }
