@@ -114,6 +114,11 @@ func DecodeIndex(b []byte) (*Index, error) {
 	if len(idx.Words) > maxWords || (idx.Version < 3 && len(idx.Words) > 0) {
 		return nil, fmt.Errorf("index segment: %d words in a version %d index", len(idx.Words), idx.Version)
 	}
+	for _, w := range idx.Words {
+		if len(w) == 0 || len(w) > maxWordLen {
+			return nil, fmt.Errorf("index segment: a word of %d bytes", len(w))
+		}
+	}
 	var rows int64
 	for i := range idx.Streams {
 		s := &idx.Streams[i]

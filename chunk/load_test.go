@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -131,4 +132,37 @@ func cpuTime(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkScanLoad scans the lines of a loadgen-shaped object, as a query that reads every
+// line (a logfmt filter) does.
+func BenchmarkScanLoad(b *testing.B) {
+	ss := loadObject("logfmt", 7, 16<<20)
+	data, index, err := Build(ss, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, err := DecodeIndex(index)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := bytes.NewReader(data)
+	o, err := OpenObject(r, int64(len(data)), idx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ords []int
+	var raw int64
+	for i, s := range idx.Streams {
+		ords = append(ords, i)
+		raw += s.Bytes
+	}
+	b.SetBytes(raw)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if err := o.Scan(r, Scan{Ordinals: ords, Start: 0, End: 1 << 62, Columns: ColLine}, func(*Row) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

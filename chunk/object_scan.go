@@ -73,9 +73,9 @@ func (sr *scanner) rows(ord int, lo, hi int64) error {
 					lc := &sr.cur[colLine]
 					j := r - lc.first
 					line := lc.data[lc.offs[j]:lc.offs[j+1]:lc.offs[j+1]]
-					if words := o.idx.Words; words != nil {
+					if o.words != nil {
 						var err error
-						if sr.line, err = appendDecodedLine(sr.line[:0], line, words); err != nil {
+						if sr.line, err = o.words.appendLine(sr.line[:0], line); err != nil {
 							return fmt.Errorf("%w: %v", ErrCorrupt, err)
 						}
 						line = sr.line

@@ -153,7 +153,7 @@ func chooseWords(streams []Stream) []string {
 	}
 	var ws []scored
 	for w, c := range counts {
-		if c > 1 {
+		if c > 1 && len(w) <= maxWordLen {
 			ws = append(ws, scored{w, c * (len(w) - 1)})
 		}
 	}
@@ -292,29 +292,65 @@ func (e *wordEncoder) appendLine(dst, line []byte, grams *gramCollector) []byte 
 	return dst[:len(dst)+n]
 }
 
-// appendDecodedLine appends the line that enc encodes with words to dst.
-func appendDecodedLine(dst, enc []byte, words []string) ([]byte, error) {
+// maxWordLen bounds the words of a table, so that the decoder copies each as one
+// fixed-size move.
+const maxWordLen = 32
+
+// wordDecoder decodes lines encoded with a table.
+type wordDecoder struct {
+	words [maxWords][maxWordLen]byte
+	lens  [maxWords]uint8 // 0: no word has the code
+}
+
+func newWordDecoder(words []string) *wordDecoder {
+	d := new(wordDecoder)
+	for i, w := range words {
+		copy(d.words[i][:], w)
+		d.lens[i] = uint8(len(w))
+	}
+	return d
+}
+
+// appendLine appends the line that enc encodes to dst.
+func (d *wordDecoder) appendLine(dst, enc []byte) ([]byte, error) {
+	// Written by index into room kept at least the rest of enc plus maxWordLen, which only
+	// a code can use up (plain bytes are copied one for one, an escape halves): every word
+	// is copied as maxWordLen bytes, and appending word by word cost more than the scan's
+	// other work on the line.
+	n := len(dst)
+	dst = slices.Grow(dst, len(enc)+maxWordLen)
+	dst = dst[:cap(dst)]
 	for i := 0; i < len(enc); i++ {
-		c := enc[i]
-		switch {
+		switch c := enc[i]; {
 		case c < wordCodeFirst:
-			// A run of plain bytes is copied at once: most bytes that are not words are.
+			// The run of plain bytes up to the next code, eight bytes at a time.
 			j := i + 1
+			for j+8 <= len(enc) && binary.LittleEndian.Uint64(enc[j:])&0x8080808080808080 == 0 {
+				j += 8
+			}
 			for j < len(enc) && enc[j] < wordCodeFirst {
 				j++
 			}
-			dst = append(dst, enc[i:j]...)
+			n += copy(dst[n:], enc[i:j])
 			i = j - 1
 		case c == wordEscape:
 			if i++; i == len(enc) {
 				return nil, errCorruptWords
 			}
-			dst = append(dst, enc[i])
-		case int(c-wordCodeFirst) < len(words):
-			dst = append(dst, words[c-wordCodeFirst]...)
+			dst[n] = enc[i]
+			n++
 		default:
-			return nil, errors.New("word code outside the table")
+			k := c - wordCodeFirst
+			if d.lens[k] == 0 {
+				return nil, errors.New("word code outside the table")
+			}
+			*(*[maxWordLen]byte)(dst[n:]) = d.words[k]
+			n += int(d.lens[k])
+			if rest := len(enc) - i - 1; len(dst)-n < rest+maxWordLen {
+				dst = slices.Grow(dst[:n], rest+maxWordLen)
+				dst = dst[:cap(dst)]
+			}
 		}
 	}
-	return dst, nil
+	return dst[:n], nil
 }

@@ -34,7 +34,7 @@ func TestWordsRoundTrip(t *testing.T) {
 	for _, l := range lines {
 		want.add([]byte(l))
 		enc := e.appendLine(nil, []byte(l), &grams)
-		got, err := appendDecodedLine(nil, enc, words)
+		got, err := newWordDecoder(words).appendLine(nil, enc)
 		if err != nil || string(got) != l {
 			t.Fatalf("%q: encoded %q, decoded %q, %v", l, enc, got, err)
 		}
@@ -84,18 +84,18 @@ func FuzzWordsDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, enc []byte) {
 		// Any line encodes to what decodes to it, and the encoder adds its trigrams.
 		var grams, want gramCollector
-		if line, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, enc, &grams), words); err != nil || !bytes.Equal(line, enc) {
+		if line, err := newWordDecoder(words).appendLine(nil, newWordEncoder(words).appendLine(nil, enc, &grams)); err != nil || !bytes.Equal(line, enc) {
 			t.Fatalf("%q encoded decodes to %q (%v)", enc, line, err)
 		}
 		if want.add(enc); grams.set != want.set {
 			t.Fatalf("%q: the encoder's trigrams differ from the line's", enc)
 		}
-		dec, err := appendDecodedLine(nil, enc, words)
+		dec, err := newWordDecoder(words).appendLine(nil, enc)
 		if err != nil {
 			return
 		}
 		// What decodes re-encodes to a line that decodes the same.
-		again, err := appendDecodedLine(nil, newWordEncoder(words).appendLine(nil, dec, new(gramCollector)), words)
+		again, err := newWordDecoder(words).appendLine(nil, newWordEncoder(words).appendLine(nil, dec, new(gramCollector)))
 		if err != nil || !bytes.Equal(again, dec) {
 			t.Fatalf("%q decodes to %q, which re-encoded decodes to %q (%v)", enc, dec, again, err)
 		}
