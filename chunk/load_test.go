@@ -30,7 +30,7 @@ func loadObject(shape string, streams, rawBytes int) []Stream {
 	for i := range ss {
 		ss[i].Labels = labels.FromStrings("job", "load", "stream", fmt.Sprintf("s%04d", i))
 	}
-	var seq uint64
+	var seq, kept uint64
 	ts := int64(1.7e18)
 	for n, push := 0, 0; n < rawBytes; push++ {
 		w := push % workers
@@ -41,7 +41,8 @@ func loadObject(shape string, streams, rawBytes int) []Stream {
 			if sid%16 != 0 {
 				continue // another partition's stream
 			}
-			line := loadLine(seq, pools[w][r.IntN(poolSize)], seq%10000 == 0)
+			kept++
+			line := loadLine(seq, pools[w][r.IntN(poolSize)], kept%10000 == 0) // as dense as the loadgen's
 			n += len(line)
 			ss[sid/16].Entries = append(ss[sid/16].Entries, Entry{Timestamp: ts + int64(i), Line: line})
 		}
@@ -135,7 +136,8 @@ func cpuTime(b *testing.B) int64 {
 }
 
 // BenchmarkScanLoad scans the lines of a loadgen-shaped object, as a query that reads every
-// line (a logfmt filter) does.
+// line (a logfmt filter) does, and as the needle query does (the blocks whose filters may
+// hold "needle": the pages holding them are decompressed whole).
 func BenchmarkScanLoad(b *testing.B) {
 	ss := loadObject("logfmt", 7, 16<<20)
 	data, index, err := Build(ss, nil, nil)
@@ -157,12 +159,19 @@ func BenchmarkScanLoad(b *testing.B) {
 		ords = append(ords, i)
 		raw += s.Bytes
 	}
-	b.SetBytes(raw)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if err := o.Scan(r, Scan{Ordinals: ords, Start: 0, End: 1 << 62, Columns: ColLine}, func(*Row) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name     string
+		contains [][]string
+	}{{"all", nil}, {"needle", [][]string{{"needle"}}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(raw)
+			b.ReportAllocs()
+			for range b.N {
+				sc := Scan{Ordinals: ords, Start: 0, End: 1 << 62, Columns: ColLine, Contains: c.contains}
+				if err := o.Scan(r, sc, func(*Row) error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
