@@ -3,17 +3,17 @@
 // querier plans from without opening the data object.
 //
 // Data object columns: stream (ordinal into the index's stream list), ts (Unix ns, delta
-// encoded), line, size (the line's length, from version 2), metadata (structured metadata
-// as length-prefixed name/value pairs).
+// encoded), line (from version 3 encoded with the object's word table, see words.go, and
+// DELTA_BYTE_ARRAY), size (the line's length, from version 2), metadata (structured
+// metadata as length-prefixed name/value pairs).
 // Index segment: zstd-compressed JSON with, per stream, its labels, time range, counts, its
 // row range in the data object and per-minute entry and byte counts, and (version 2) the
 // rows with metadata and the stream's blocks with their trigram filters (grams.go); plus
-// the data object's size, the bus sequence ranges the object covers (Sources) and the
-// segments it replaces (see schemas/storage.go).
+// the data object's size, the bus sequence ranges the object covers (Sources), the
+// segments it replaces (see schemas/storage.go) and (version 3) the word table.
 //
-// Version 3 encodes the line column with a word table kept in the index (words.go). Version
-// 2 objects (lines as they are) and version 1 objects (no size column, no blocks) are still
-// read.
+// Version 2 objects (PLAIN lines as they are) and version 1 objects (no size column, no
+// blocks) are still read.
 package chunk
 
 import (
