@@ -29,10 +29,15 @@ type Stream struct {
 
 // row is the data object's Parquet schema.
 type row struct {
-	Stream int32  `parquet:"stream,delta"`
-	Ts     int64  `parquet:"ts,delta"`
-	Line   []byte `parquet:"line"`
-	// Size is len(Line), so that byte counts need not decompress lines (version 2).
+	Stream int32 `parquet:"stream,delta"`
+	Ts     int64 `parquet:"ts,delta"`
+	// Line is DELTA_BYTE_ARRAY encoded (version 3): the bytes of the lines follow each other
+	// without the length before each that PLAIN puts between them, which zstd compressed
+	// worse (-6% bytes on loadgen logfmt, -8% on json), and a line's prefix in common with
+	// the line before is not repeated.
+	Line []byte `parquet:"line,delta"`
+	// Size is the length of the line (before a word table encodes it), so that byte counts
+	// need not decompress lines (version 2).
 	Size     int32  `parquet:"size,delta"`
 	Metadata []byte `parquet:"metadata,optional"`
 }
@@ -45,9 +50,16 @@ var pageCodec = &pqzstd.Codec{Level: pqzstd.SpeedDefault}
 // RowGroupRows bounds a row group so scans can skip by statistics.
 const RowGroupRows = 64 * 1024
 
-// BlockBytes bounds the line bytes of one gram-filter block of a stream (about one page of
-// the line column).
+// BlockBytes bounds the line bytes of one gram-filter block of a stream.
 const BlockBytes = 256 << 10
+
+// PageBytes bounds a page, the unit zstd compresses and a scan decompresses whole. With
+// lines encoded by a word table a page of the line column holds about four times as many
+// raw bytes as before (BlockBytes is about a quarter of it). Larger pages store less
+// (loadgen-shaped objects: 512 KB -6%, 1 MB -12%) but a needle query decompresses the
+// whole page of every block its filter passes: with 1 MB pages it took 0.28 s instead of
+// 0.07 s end to end.
+const PageBytes = 256 << 10
 
 // Build sorts streams by labels and each stream's entries by (timestamp, line), drops exact
 // duplicates (same timestamp and line), and encodes the data object and its index segment.
@@ -59,21 +71,24 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 	}
 	slices.SortFunc(order, func(a, b int) int { return labels.Compare(streams[a].Labels, streams[b].Labels) })
 
-	idx := &Index{Version: FormatVersion, Sources: sources, Replaces: replaces}
+	idx := &Index{Version: FormatVersion, Sources: sources, Replaces: replaces, Words: chooseWords(streams)}
+	words := newWordEncoder(idx.Words)
 	grams := new(gramCollector)
 	var buf bytes.Buffer
 	w := parquet.NewGenericWriter[row](&buf,
 		parquet.Compression(pageCodec),
 		parquet.MaxRowsPerRowGroup(RowGroupRows),
-		parquet.PageBufferSize(256<<10),
+		parquet.PageBufferSize(PageBytes),
 	)
 	batch := make([]row, 0, 1024)
+	var lines []byte   // the batch's encoded lines; the writer copies them
+	var scratch []byte // the line being encoded
 	flushBatch := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		_, err := w.Write(batch)
-		batch = batch[:0]
+		batch, lines = batch[:0], lines[:0]
 		return err
 	}
 	for _, si := range order {
@@ -118,13 +133,20 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			if len(e.Metadata) > 0 {
 				is.MetadataRows++
 			}
-			line := []byte(e.Line)
-			grams.add(line)
+			n := len(lines)
+			if idx.Words != nil {
+				scratch = append(scratch[:0], e.Line...) // reused: a conversion would allocate
+				lines = words.appendLine(lines, scratch, grams)
+			} else {
+				lines = append(lines, e.Line...)
+				grams.add(lines[n:])
+			}
+			line := lines[n:len(lines):len(lines)]
 			blk.Rows++
-			if blkBytes += len(line); blkBytes >= BlockBytes {
+			if blkBytes += len(e.Line); blkBytes >= BlockBytes {
 				endBlock()
 			}
-			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(line)), Metadata: encodeMetadata(e.Metadata)})
+			batch = append(batch, row{Stream: ord, Ts: e.Timestamp, Line: line, Size: int32(len(e.Line)), Metadata: encodeMetadata(e.Metadata)})
 			if len(batch) == cap(batch) {
 				if err := flushBatch(); err != nil {
 					return nil, nil, fmt.Errorf("write rows: %w", err)

@@ -30,6 +30,34 @@ func gramHash(g uint32) uint32 { return (g * 0x9E3779B1) >> 16 }
 type gramCollector struct {
 	set [maxGramBits / 64]uint64
 	n   int // lines added
+	// words marks the word codes whose inner trigrams are in set (see appendLine).
+	words [2]uint64
+}
+
+// mark sets the bit of gram hash h.
+func (c *gramCollector) mark(h uint32) {
+	c.set[(h>>6)&(maxGramBits/64-1)] |= 1 << (h & 63)
+}
+
+// push appends byte b, at offset p of its line, to g (the bytes before it) and, once p
+// has two bytes before it, adds the trigram b ends.
+func (c *gramCollector) push(g uint32, p int, b byte) uint32 {
+	g = (g<<8 | uint32(b)) & 0xFFFFFF
+	if p >= 2 {
+		c.mark(gramHash(g))
+	}
+	return g
+}
+
+// addWord adds the trigrams inside word w of a table, given by their hashes, unless the
+// block has them already.
+func (c *gramCollector) addWord(w int, inner [][]uint32) {
+	if bit := uint64(1) << (w & 63); c.words[w>>6]&bit == 0 {
+		c.words[w>>6] |= bit
+		for _, h := range inner[w] {
+			c.mark(h)
+		}
+	}
 }
 
 func (c *gramCollector) add(line []byte) {

@@ -83,10 +83,11 @@ func expLikeLines(n int) []string {
 }
 
 func TestScanSkipsBlocksWithoutTheLiteral(t *testing.T) {
-	lines := expLikeLines(20000)
+	// Enough lines that the line column, encoded with the word table, spans many pages.
+	lines := expLikeLines(80000)
 	st := Stream{Labels: labels.FromStrings("job", "load")}
 	for i, l := range lines {
-		if i == 15000 {
+		if i == 60000 {
 			l = "needle " + l
 		}
 		st.Entries = append(st.Entries, Entry{Timestamp: int64(i) * 1e6, Line: l})
@@ -138,37 +139,44 @@ func TestScanSkipsBlocksWithoutTheLiteral(t *testing.T) {
 	}
 }
 
-// Objects written by format version 1 (no size column, no blocks) are still read.
-func TestReadsVersion1(t *testing.T) {
-	data, err := os.ReadFile("testdata/v1.data")
-	if err != nil {
-		t.Fatal(err)
-	}
-	index, err := os.ReadFile("testdata/v1.index")
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := DecodeIndex(index)
-	if err != nil || idx.Version != 1 {
-		t.Fatalf("decode: %v (version %d)", err, idx.Version)
-	}
-	r := bytes.NewReader(data)
-	o, err := OpenObject(r, int64(len(data)), idx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, cols := range []Columns{AllColumns, ColSize} {
-		got := strings.Join(scanAll(t, o, r, Scan{Ordinals: []int{0, 1}, Start: 0, End: 1 << 62, Columns: cols, Contains: [][]string{{"needle"}}}), "\n")
-		want := `0 5 "early" 5 {}
+// Objects written by older format versions are still read: version 1 (no size column, no
+// blocks) and version 2 (no word table).
+func TestReadsOlderVersions(t *testing.T) {
+	for _, version := range []int{1, 2} {
+		data, err := os.ReadFile(fmt.Sprintf("testdata/v%d.data", version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		index, err := os.ReadFile(fmt.Sprintf("testdata/v%d.index", version))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idx, err := DecodeIndex(index)
+		if err != nil || idx.Version != version {
+			t.Fatalf("decode: %v (version %d, want %d)", err, idx.Version, version)
+		}
+		r := bytes.NewReader(data)
+		o, err := OpenObject(r, int64(len(data)), idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var contains [][]string
+		if version == 1 {
+			contains = [][]string{{"needle"}} // no blocks, so no filter: every row is read
+		}
+		for _, cols := range []Columns{AllColumns, ColSize} {
+			got := strings.Join(scanAll(t, o, r, Scan{Ordinals: []int{0, 1}, Start: 0, End: 1 << 62, Columns: cols, Contains: contains}), "\n")
+			want := `0 5 "early" 5 {}
 0 120000000000 "late" 4 {trace_id="t1"}
 1 1 "x" 1 {}
 1 3 "y" 1 {}
 1 3 "z needle" 8 {}`
-		if cols == ColSize {
-			want = "0 5 \"\" 5 {}\n0 120000000000 \"\" 4 {}\n1 1 \"\" 1 {}\n1 3 \"\" 1 {}\n1 3 \"\" 8 {}"
-		}
-		if got != want {
-			t.Fatalf("columns %b:\n%s\nwant\n%s", cols, got, want)
+			if cols == ColSize {
+				want = "0 5 \"\" 5 {}\n0 120000000000 \"\" 4 {}\n1 1 \"\" 1 {}\n1 3 \"\" 1 {}\n1 3 \"\" 8 {}"
+			}
+			if got != want {
+				t.Fatalf("version %d, columns %b:\n%s\nwant\n%s", version, cols, got, want)
+			}
 		}
 	}
 }
@@ -191,5 +199,21 @@ func BenchmarkGramCollect(b *testing.B) {
 			c.add(l)
 		}
 		_ = c.filter()
+	}
+}
+
+// add sets exactly the bits of every trigram of the line, at every length and offset.
+func TestGramCollectorSetsEveryTrigram(t *testing.T) {
+	line := []byte(expLikeLines(1)[0])
+	for n := 0; n <= 40; n++ {
+		var got, want gramCollector
+		got.add(line[:n])
+		for i := 0; i+3 <= n; i++ {
+			h := gramHash(uint32(line[i])<<16 | uint32(line[i+1])<<8 | uint32(line[i+2]))
+			want.set[h>>6] |= 1 << (h & 63)
+		}
+		if got.set != want.set {
+			t.Fatalf("line of %d bytes: bits differ", n)
+		}
 	}
 }

@@ -3,15 +3,17 @@
 // querier plans from without opening the data object.
 //
 // Data object columns: stream (ordinal into the index's stream list), ts (Unix ns, delta
-// encoded), line, size (the line's length, from version 2), metadata (structured metadata
-// as length-prefixed name/value pairs).
+// encoded), line (from version 3 encoded with the object's word table, see words.go, and
+// DELTA_BYTE_ARRAY), size (the line's length, from version 2), metadata (structured
+// metadata as length-prefixed name/value pairs).
 // Index segment: zstd-compressed JSON with, per stream, its labels, time range, counts, its
 // row range in the data object and per-minute entry and byte counts, and (version 2) the
 // rows with metadata and the stream's blocks with their trigram filters (grams.go); plus
-// the data object's size, the bus sequence ranges the object covers (Sources) and the
-// segments it replaces (see schemas/storage.go).
+// the data object's size, the bus sequence ranges the object covers (Sources), the
+// segments it replaces (see schemas/storage.go) and (version 3) the word table.
 //
-// Version 1 objects (no size column, no blocks) are still read.
+// Version 2 objects (PLAIN lines as they are) and version 1 objects (no size column, no
+// blocks) are still read.
 package chunk
 
 import (
@@ -27,7 +29,7 @@ import (
 )
 
 // FormatVersion is written into every index segment.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // Index describes one data object.
 type Index struct {
@@ -39,6 +41,9 @@ type Index struct {
 	MinT     int64              `json:"min_t"`
 	MaxT     int64              `json:"max_t"`
 	DataSize int64              `json:"data_size,omitempty"` // bytes of the data object (version 2)
+	// Words is the table the line column is encoded with (version 3, see words.go); none:
+	// lines are stored as they are.
+	Words []string `json:"words,omitempty"`
 }
 
 // IndexStream describes one stream's rows in a data object.
@@ -105,6 +110,14 @@ func DecodeIndex(b []byte) (*Index, error) {
 	}
 	if idx.Version < 1 || idx.Version > FormatVersion {
 		return nil, fmt.Errorf("index segment: unknown format version %d", idx.Version)
+	}
+	if len(idx.Words) > maxWords || (idx.Version < 3 && len(idx.Words) > 0) {
+		return nil, fmt.Errorf("index segment: %d words in a version %d index", len(idx.Words), idx.Version)
+	}
+	for _, w := range idx.Words {
+		if len(w) == 0 || len(w) > maxWordLen {
+			return nil, fmt.Errorf("index segment: a word of %d bytes", len(w))
+		}
 	}
 	var rows int64
 	for i := range idx.Streams {

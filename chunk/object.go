@@ -52,7 +52,8 @@ type Row struct {
 type Object struct {
 	f       *parquet.File
 	idx     *Index
-	rgFirst []int64 // first row of each row group
+	words   *wordDecoder // nil: lines are stored as they are
+	rgFirst []int64      // first row of each row group
 	col     [numCols]int
 }
 
@@ -89,6 +90,9 @@ func OpenObject(r io.ReaderAt, size int64, idx *Index) (o *Object, err error) {
 		return nil, fmt.Errorf("%w: %d rows, index says %d", ErrCorrupt, f.NumRows(), idx.Rows)
 	}
 	o = &Object{f: f, idx: idx}
+	if idx.Words != nil {
+		o.words = newWordDecoder(idx.Words)
+	}
 	for i, name := range colNames {
 		lc, ok := f.Schema().Lookup(name)
 		switch {

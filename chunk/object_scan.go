@@ -19,6 +19,8 @@ type scanner struct {
 	rg  int
 	cur [numCols]cursor
 	row Row
+	// line holds the current row's line decoded with the object's word table.
+	line []byte
 }
 
 func (sr *scanner) close() {
@@ -71,6 +73,13 @@ func (sr *scanner) rows(ord int, lo, hi int64) error {
 					lc := &sr.cur[colLine]
 					j := r - lc.first
 					line := lc.data[lc.offs[j]:lc.offs[j+1]:lc.offs[j+1]]
+					if o.words != nil {
+						var err error
+						if sr.line, err = o.words.appendLine(sr.line[:0], line); err != nil {
+							return fmt.Errorf("%w: %v", ErrCorrupt, err)
+						}
+						line = sr.line
+					}
 					sr.row.Size = len(line)
 					if sr.sc.Columns&ColLine != 0 {
 						sr.row.Line = line

@@ -67,15 +67,17 @@ func scanAll(t *testing.T, o *Object, r io.ReaderAt, sc Scan) []string {
 }
 
 func TestScanProjectsColumnsAndRanges(t *testing.T) {
-	data, idx := testObject(t, 3, 5000)
+	// Enough rows that a stream's lines, encoded with the word table, span several pages.
+	const n = 40000
+	data, idx := testObject(t, 3, n)
 	r := &countingReader{r: bytes.NewReader(data)}
 	o, err := OpenObject(r, int64(len(data)), idx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	all := scanAll(t, o, r, Scan{Ordinals: []int{2, 0, 1}, Start: 0, End: 1 << 62, Columns: AllColumns})
-	if len(all) != 15000 {
-		t.Fatalf("%d rows, want 15000", len(all))
+	if len(all) != 3*n {
+		t.Fatalf("%d rows, want %d", len(all), 3*n)
 	}
 	f := func(sc Scan, want int, check func(row *Row) error) int64 {
 		t.Helper()
@@ -96,25 +98,25 @@ func TestScanProjectsColumnsAndRanges(t *testing.T) {
 		}
 		return r.n.Load()
 	}
-	full := f(Scan{Ordinals: []int{1}, Start: 0, End: 1 << 62, Columns: AllColumns}, 5000, func(row *Row) error {
+	full := f(Scan{Ordinals: []int{1}, Start: 0, End: 1 << 62, Columns: AllColumns}, n, func(row *Row) error {
 		if row.Ord != 1 || len(row.Line) == 0 || row.Size != len(row.Line) || (row.Ts/1e9%10 == 0) != (len(row.Metadata) == 1) {
 			return fmt.Errorf("bad row %+v", row)
 		}
 		return nil
 	})
-	tsOnly := f(Scan{Ordinals: []int{1}, Start: 0, End: 1 << 62}, 5000, func(row *Row) error {
+	tsOnly := f(Scan{Ordinals: []int{1}, Start: 0, End: 1 << 62}, n, func(row *Row) error {
 		if row.Line != nil || row.Size != 0 || row.Metadata != nil {
 			return fmt.Errorf("unasked column decoded: %+v", row)
 		}
 		return nil
 	})
-	sizeOnly := f(Scan{Ordinals: []int{1}, Start: 0, End: 1 << 62, Columns: ColSize}, 5000, func(row *Row) error {
+	sizeOnly := f(Scan{Ordinals: []int{1}, Start: 0, End: 1 << 62, Columns: ColSize}, n, func(row *Row) error {
 		if row.Line != nil || row.Size < 100 {
 			return fmt.Errorf("size scan: %+v", row)
 		}
 		return nil
 	})
-	// Two minutes of the stream's 83: the per-minute counts bound the rows read.
+	// Two minutes of the stream's 667: the per-minute counts bound the rows read.
 	window := f(Scan{Ordinals: []int{1}, Start: 600e9 + 1, End: 720e9 + 1, Columns: ColLine}, 120, func(row *Row) error { return nil })
 	if tsOnly*4 > full || window*4 > full || sizeOnly > full {
 		t.Fatalf("bytes read: all columns %d, ts only %d, size %d, two minutes %d", full, tsOnly, sizeOnly, window)
