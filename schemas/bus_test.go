@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +80,21 @@ func TestPayloadFormats(t *testing.T) {
 	}
 	if _, err := DecodeBatch(FormatPushSnappy, payload[:len(payload)/2]); err == nil {
 		t.Fatal("a truncated payload decodes")
+	}
+}
+
+// BenchmarkPartition: the gateway hashes every stream of every push to its partition.
+func BenchmarkPartition(b *testing.B) {
+	ls := make([]string, 100)
+	for i := range ls {
+		ls[i] = fmt.Sprintf(`{job="load", namespace="ns-%d", pod="pod-%d", stream="s%03d"}`, i%5, i%17, i)
+	}
+	b.ReportAllocs()
+	var sum int
+	for i := 0; b.Loop(); i++ {
+		sum += Partition("tenant-1", ls[i%len(ls)], 16)
+	}
+	if sum < 0 {
+		b.Fatal(sum)
 	}
 }
