@@ -57,12 +57,16 @@ func BenchmarkDecodeValidate(b *testing.B) {
 		r := httptest.NewRequest(http.MethodPost, "/loki/api/v1/push", bytes.NewReader(body))
 		r.Header.Set("X-Scope-OrgID", "t1")
 		var req push.PushRequest
-		if err := g.decode(r, &req, new(int)); err != nil {
+		bufs := getBodyBuffers()
+		var charged int
+		if err := g.decode(r, &req, &charged, bufs); err != nil {
 			b.Fatal(err)
 		}
 		if res, herr := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req); herr != nil || res.lines != 1000 {
 			b.Fatalf("accepted %d lines", res.lines)
 		}
+		bufs.release()
+		g.inflight.release(charged)
 	}
 }
 
@@ -71,7 +75,7 @@ func BenchmarkPartitionEncode(b *testing.B) {
 	body, lineBytes := loadgenRequest(b)
 	r := httptest.NewRequest(http.MethodPost, "/loki/api/v1/push", bytes.NewReader(body))
 	var req push.PushRequest
-	if err := g.decode(r, &req, new(int)); err != nil {
+	if err := g.decode(r, &req, new(int), getBodyBuffers()); err != nil {
 		b.Fatal(err)
 	}
 	res, herr := g.validate("t1", g.overrides.ForTenant("t1"), testNow, &req)

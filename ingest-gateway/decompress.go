@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/grafana/loki/pkg/push"
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
@@ -29,9 +30,7 @@ func tooLarge(size, limit int) *httpError {
 		fmt.Sprintf("request body too large: %d bytes, limit: %d bytes", size, limit)}
 }
 
-// bufPool recycles body and decompression buffers across requests. Decoders copy every string
-// out of them (logproto's Unmarshal and encoding/json both do), so a buffer goes back to the
-// pool as soon as decoding is done.
+// bufPool recycles body and decompression buffers across requests.
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func getBuf() *bytes.Buffer { b := bufPool.Get().(*bytes.Buffer); b.Reset(); return b }
@@ -41,6 +40,35 @@ func putBuf(b *bytes.Buffer) {
 		return
 	}
 	bufPool.Put(b)
+}
+
+// bodyBuffers are one push's body as read and decompressed, and the entries decoded from a
+// protobuf body, whose lines point into the body: all go back to the pool only when the push
+// is over.
+type bodyBuffers struct {
+	raw, plain, unsnapped *bytes.Buffer
+	entries               []push.Entry
+}
+
+var entryArenas sync.Pool // *[]push.Entry
+
+func getBodyBuffers() *bodyBuffers {
+	b := &bodyBuffers{raw: getBuf(), plain: getBuf(), unsnapped: getBuf()}
+	if a, ok := entryArenas.Get().(*[]push.Entry); ok {
+		b.entries = *a
+	}
+	return b
+}
+
+func (b *bodyBuffers) release() {
+	putBuf(b.raw)
+	putBuf(b.plain)
+	putBuf(b.unsnapped)
+	if cap(b.entries) <= 1<<16 { // as putBuf: do not pin a huge one-off push
+		clear(b.entries[:cap(b.entries)])
+		a := b.entries[:0]
+		entryArenas.Put(&a)
+	}
 }
 
 // readLimited appends r to buf, failing with a 413 once more than limit bytes arrive.

@@ -3,7 +3,11 @@ package gateway
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/grafana/loki/pkg/push"
 	"github.com/klauspost/compress/snappy"
@@ -16,6 +20,8 @@ func FuzzDecodeProtobuf(f *testing.F) {
 	f.Add(protoBody(f, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(0, "x", "k", "v")}}))
 	f.Add(snappy.Encode(nil, []byte{0x0a, 0x03, 0x0a, 0x01, 0x7b}))
 	f.Add([]byte{})
+	f.Add(protoBody(f, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{{Line: "no timestamp"}, entry(5, "")}},
+		push.Stream{Labels: `{app="b"}`}, push.Stream{Labels: `{app="a"}`, Entries: []push.Entry{entry(-1, "before 1970", "k", "")}}))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var buf bytes.Buffer
 		data, err := unsnappy(body, &buf, 1<<20)
@@ -24,12 +30,56 @@ func FuzzDecodeProtobuf(f *testing.F) {
 			return
 		}
 		var req push.PushRequest
-		if err := decodeProtobuf(data, &req); err != nil {
+		err = decodeProtobuf(data, &req, new([]push.Entry))
+		// decodeProtobuf reads what gogo/protobuf reads, the same way, and fails with its
+		// message; parsed labels and stream hashes, which the gateway drops, aside.
+		var gogo push.PushRequest
+		gerr := gogo.Unmarshal(data)
+		if err != nil {
 			mustBeHTTPError(t, err)
+			if gerr == nil || err.Error() != "parse push request: "+gerr.Error() {
+				t.Fatalf("decodeProtobuf: %v; gogo/protobuf: %v", err, gerr)
+			}
 			return
+		}
+		if gerr != nil {
+			t.Fatalf("decodeProtobuf accepts what gogo/protobuf refuses: %v", gerr)
+		}
+		for i := range gogo.Streams {
+			gogo.Streams[i].Hash = 0
+			for j := range gogo.Streams[i].Entries {
+				gogo.Streams[i].Entries[j].Parsed = nil
+			}
+		}
+		if !reflect.DeepEqual(normalized(req), normalized(gogo)) {
+			t.Fatalf("decodeProtobuf:\n%+v\ngogo/protobuf:\n%+v", req, gogo)
+		}
+		// Lines are not copied: they point into the decoded body.
+		for _, s := range req.Streams {
+			for _, e := range s.Entries {
+				if p := unsafe.StringData(e.Line); len(e.Line) > 0 && (uintptr(unsafe.Pointer(p)) < uintptr(unsafe.Pointer(&data[0])) || uintptr(unsafe.Pointer(p)) >= uintptr(unsafe.Pointer(&data[0]))+uintptr(len(data))) {
+					t.Fatalf("line %q is a copy", e.Line)
+				}
+			}
 		}
 		checkAll(&req)
 	})
+}
+
+// normalized renders a request for comparison: empty and nil slices alike, times as instants.
+func normalized(req push.PushRequest) string {
+	var b strings.Builder
+	for _, s := range req.Streams {
+		fmt.Fprintf(&b, "stream %q\n", s.Labels)
+		for _, e := range s.Entries {
+			fmt.Fprintf(&b, "  %d %q", e.Timestamp.UnixNano(), e.Line)
+			for _, m := range e.StructuredMetadata {
+				fmt.Fprintf(&b, " %q=%q", m.Name, m.Value)
+			}
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 func FuzzDecodeJSON(f *testing.F) {

@@ -45,7 +45,9 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 	var req push.PushRequest
 	var charged int
 	defer func() { g.inflight.release(charged) }()
-	if err := g.decode(r, &req, &charged); err != nil {
+	bufs := getBodyBuffers()
+	defer bufs.release() // after the publish: req's lines point into them
+	if err := g.decode(r, &req, &charged, bufs); err != nil {
 		var he *httpError
 		if errors.As(err, &he) {
 			return he.status, he.msg
@@ -118,9 +120,9 @@ func (g *Gateway) push(r *http.Request) (int, string) {
 }
 
 // decode reads, decompresses and parses the body into req, charging the decompressed size to
-// the in-flight budget (*charged, released by the caller). Buffers are pooled; req holds no
-// reference to them afterwards.
-func (g *Gateway) decode(r *http.Request, req *push.PushRequest, charged *int) error {
+// the in-flight budget (*charged, released by the caller). The body is read into bufs, which
+// req may point into (protobuf lines) until the caller releases them.
+func (g *Gateway) decode(r *http.Request, req *push.PushRequest, charged *int, bufs *bodyBuffers) error {
 	limit := g.cfg.MaxRecvMsgSize
 	if r.ContentLength > int64(limit) {
 		return tooLarge(int(r.ContentLength), limit)
@@ -133,8 +135,7 @@ func (g *Gateway) decode(r *http.Request, req *push.PushRequest, charged *int) e
 		}
 		isJSON = mt == "application/json"
 	}
-	raw, plain, unsnapped := getBuf(), getBuf(), getBuf()
-	defer func() { putBuf(raw); putBuf(plain); putBuf(unsnapped) }()
+	raw, plain, unsnapped := bufs.raw, bufs.plain, bufs.unsnapped
 	if err := readLimited(r.Body, raw, limit); err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func (g *Gateway) decode(r *http.Request, req *push.PushRequest, charged *int) e
 	if isJSON {
 		return decodeJSON(data, req)
 	}
-	return decodeProtobuf(data, req)
+	return decodeProtobuf(data, req, &bufs.entries)
 }
 
 // validation is the outcome of validating one push.

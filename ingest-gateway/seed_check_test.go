@@ -28,7 +28,7 @@ func TestFuzzSeedsAreMeaningful(t *testing.T) {
 		t.Fatal(err)
 	}
 	var req push.PushRequest
-	if err := decodeProtobuf(data, &req); err != nil {
+	if err := decodeProtobuf(data, &req, new([]push.Entry)); err != nil {
 		t.Fatal(err)
 	}
 	if len(req.Streams) != 1 || req.Streams[0].Labels != `{app="a"}` || req.Streams[0].Entries[0].Line != "hello" ||

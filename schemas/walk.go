@@ -78,7 +78,7 @@ func WalkPush(payload []byte, stream func(labels []byte) (bool, error), entry fu
 				return err
 			}
 			if !seen {
-				ts = zeroTimeNanos
+				ts = NoTimestamp
 			}
 			entry(ts, line, md)
 			return nil
@@ -89,8 +89,9 @@ func WalkPush(payload []byte, stream func(labels []byte) (bool, error), entry fu
 // The Unix seconds of years 1 and 10000: gogo's time conversion refuses what lies outside.
 const minTimestampSecs, maxTimestampSecs = -62135596800, 253402300800
 
-// zeroTimeNanos is time.Time{}.UnixNano(): what a decoded entry without timestamp has.
-const zeroTimeNanos = -6795364578871345152
+// NoTimestamp is time.Time{}.UnixNano(): what WalkPush gives for an entry without a
+// timestamp, as a decoded entry's Timestamp.UnixNano() would be.
+const NoTimestamp = -6795364578871345152
 
 const (
 	wireVarint     = 0
