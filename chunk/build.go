@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
-	pqzstd "github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/jetlog/jetlog/schemas"
 	"github.com/jetlog/jetlog/schemas/labels"
@@ -41,11 +40,6 @@ type row struct {
 	Size     int32  `parquet:"size,delta"`
 	Metadata []byte `parquet:"metadata,optional"`
 }
-
-// pageCodec compresses every page of every object. One for the process: the codec pools its
-// zstd encoders, whose history buffers (megabytes each) would otherwise be allocated anew by
-// every Build.
-var pageCodec = &pqzstd.Codec{Level: pqzstd.SpeedDefault}
 
 // RowGroupRows bounds a row group so scans can skip by statistics.
 const RowGroupRows = 64 * 1024
