@@ -22,10 +22,11 @@ type zstdPages struct {
 	decode   pqzstd.Codec // reading is parquet-go's
 }
 
-// pageWindow is the smallest zstd window covering a page.
+// pageWindow covers any page: PageBytes of values, plus the one value that overflows it
+// (a line of up to Loki's 256 KB default limit).
 const pageWindow = 1 << 20
 
-func (c *zstdPages) String() string                           { return "ZSTD" }
+func (c *zstdPages) String() string                            { return "ZSTD" }
 func (c *zstdPages) CompressionCodec() format.CompressionCodec { return format.Zstd }
 
 func (c *zstdPages) Encode(dst, src []byte) ([]byte, error) {
