@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync"
 
 	"github.com/jetlog/jetlog/schemas"
 	"github.com/jetlog/jetlog/schemas/labels"
@@ -20,16 +21,20 @@ type tailEntry struct {
 // matches ms, lies in [start, end) and passes filter (nil: every line). Payloads are walked
 // in place (walkPush), so a line is copied only when it passes; line is a copy the callee
 // may keep. scanned counts the entries looked at.
+//
+// Bus messages are decoded concurrently (Tail.ReadTail reads parts of the tail at once),
+// but the calls of fn are serialized, so fn needs no locking of its own. The entries of one
+// message are handed over together, in payload order.
 func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uint64, start, end int64, ms []*labels.Matcher,
 	filter func([]byte) bool, fn func(e *tailEntry)) error {
-	var kept []tailEntry
-	var buf []byte
+	var mu sync.Mutex // serializes fn
 	return s.tail.ReadTail(ctx, tenant, after, func(m schemas.TailMessage) error {
-		kept = kept[:0]
+		sc := tailScratches.Get().(*tailScratch)
+		defer sc.release()
 		var cur labels.Labels
 		var hash uint64
 		var scanned int
-		err := walkMessage(m, &buf, func(lbls []byte) (bool, error) {
+		err := walkMessage(m, &sc.buf, func(lbls []byte) (bool, error) {
 			ls, err := s.parseLabelBytes(lbls)
 			if err != nil || !labels.MatchLabels(ls, ms...) {
 				return false, nil
@@ -41,16 +46,34 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 			if ts < start || ts >= end || (filter != nil && !filter(line)) {
 				return
 			}
-			kept = append(kept, tailEntry{ls: cur, hash: hash, ts: ts, line: append([]byte(nil), line...), md: schemas.MetadataLabels(md)})
+			sc.kept = append(sc.kept, tailEntry{ls: cur, hash: hash, ts: ts, line: append([]byte(nil), line...), md: schemas.MetadataLabels(md)})
 		})
-		if s.scanned(m, scanned, err) != nil {
+		if s.scanned(m, scanned, err) != nil || len(sc.kept) == 0 {
 			return nil
 		}
-		for i := range kept {
-			fn(&kept[i])
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range sc.kept {
+			fn(&sc.kept[i])
 		}
 		return nil
 	})
+}
+
+// tailScratch is what decoding one bus message reuses for the next, of any query: the
+// decompression buffer and the kept entries.
+type tailScratch struct {
+	buf  []byte
+	kept []tailEntry
+}
+
+var tailScratches = sync.Pool{New: func() any { return new(tailScratch) }}
+
+// release returns sc to the pool without the entries, whose lines belong to the query.
+func (sc *tailScratch) release() {
+	clear(sc.kept)
+	sc.kept = sc.kept[:0]
+	tailScratches.Put(sc)
 }
 
 // scanned counts a bus message's entries looked at and, when its payload did not decode,
