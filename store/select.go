@@ -427,7 +427,8 @@ func literals(fs []syntax.LineFilter) [][]string {
 }
 
 // prefilter turns the literals into a cheap scan-time check. It may only drop lines that
-// the engine's pipeline would drop too.
+// the engine's pipeline would drop too. It passes every byte string that holds a line it
+// passes, which lets readTail check a whole bus payload first.
 func prefilter(lits [][]string) func([]byte) bool {
 	if len(lits) == 0 {
 		return nil

@@ -22,6 +22,11 @@ type tailEntry struct {
 // in place (walkPush), so a line is copied only when it passes; line is a copy the callee
 // may keep. scanned counts the entries looked at.
 //
+// filter must pass every byte string that holds a line it passes, as prefilter's substring
+// checks do: a message is then walked only when its whole payload passes. With a rare literal
+// most messages are only searched, not walked (their entries are not counted as scanned, and
+// damage in them goes unnoticed, which changes no answer: a damaged message is skipped whole).
+//
 // Bus messages are decoded concurrently (Tail.ReadTail reads parts of the tail at once),
 // but the calls of fn are serialized, so fn needs no locking of its own. The entries of one
 // message are handed over together, in payload order.
@@ -34,7 +39,7 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 		var cur labels.Labels
 		var hash uint64
 		var scanned int
-		err := walkMessage(m, &sc.buf, func(lbls []byte) (bool, error) {
+		err := walkMessage(m, &sc.buf, filter, func(lbls []byte) (bool, error) {
 			ls, err := s.parseLabelBytes(lbls)
 			if err != nil || !labels.MatchLabels(ls, ms...) {
 				return false, nil
@@ -102,13 +107,17 @@ func (s *Store) parseLabelBytes(b []byte) (labels.Labels, error) {
 
 // walkMessage is schemas.WalkPush over a bus message of any format, decompressing it into
 // *buf, which is reused from message to message (the slices WalkPush hands out point into it).
-func walkMessage(m schemas.TailMessage, buf *[]byte, stream func(labels []byte) (bool, error), entry func(ts int64, line []byte, md [][2][]byte)) error {
+// A message whose whole decompressed payload fails want (nil: none fails) is not walked.
+func walkMessage(m schemas.TailMessage, buf *[]byte, want func(payload []byte) bool, stream func(labels []byte) (bool, error), entry func(ts int64, line []byte, md [][2][]byte)) error {
 	b, err := schemas.PushBytes(m.Format, m.Payload, *buf)
 	if err != nil {
 		return err
 	}
 	if m.Format != schemas.FormatPushV1 && cap(b) > cap(*buf) {
 		*buf = b
+	}
+	if want != nil && !want(b) {
+		return nil
 	}
 	return schemas.WalkPush(b, stream, entry)
 }
