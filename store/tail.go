@@ -1,17 +1,22 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 
+	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/schemas"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-// tailEntry is one bus entry that passed readTail's checks; line is a copy.
+// tailEntry is one bus entry that passed readTail's checks; line is a copy. seq is its bus
+// message's.
 type tailEntry struct {
 	ls   labels.Labels
 	hash uint64
+	seq  uint64
 	ts   int64
 	line []byte
 	md   labels.Labels
@@ -51,7 +56,7 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 			if ts < start || ts >= end || (filter != nil && !filter(line)) {
 				return
 			}
-			sc.kept = append(sc.kept, tailEntry{ls: cur, hash: hash, ts: ts, line: append([]byte(nil), line...), md: schemas.MetadataLabels(md)})
+			sc.kept = append(sc.kept, tailEntry{ls: cur, hash: hash, seq: m.Seq, ts: ts, line: append([]byte(nil), line...), md: schemas.MetadataLabels(md)})
 		})
 		if s.scanned(m, scanned, err) != nil || len(sc.kept) == 0 {
 			return nil
@@ -120,4 +125,51 @@ func walkMessage(m schemas.TailMessage, buf *[]byte, want func(payload []byte) b
 		return nil
 	}
 	return schemas.WalkPush(b, stream, entry)
+}
+
+// busOrder puts one stream's tail entries, gathered in the order ReadTail delivered their
+// messages (none in particular), back in bus order, in which they are nearly sorted by time
+// already: sorting them (logql.SortDedup) is then about linear, where messages interleaved by
+// concurrent readers made it O(n log n). Call mark before appending a message's entries.
+type busOrder struct {
+	runs     []tailRun
+	unsorted bool // some run follows one of a later message
+}
+
+// tailRun is es[at:end], the entries of the message with sequence seq.
+type tailRun struct {
+	seq     uint64
+	at, end int
+}
+
+// mark notes that the entries of the message with sequence seq start at index at, unless
+// the previous entry was of the same message.
+func (o *busOrder) mark(seq uint64, at int) {
+	if n := len(o.runs); n > 0 {
+		last := o.runs[n-1].seq
+		if seq == last {
+			return
+		}
+		o.unsorted = o.unsorted || seq < last
+	}
+	o.runs = append(o.runs, tailRun{seq: seq, at: at})
+}
+
+// apply returns es, whose runs mark noted, in bus order.
+func (o *busOrder) apply(es []logql.RawEntry) []logql.RawEntry {
+	if !o.unsorted {
+		return es
+	}
+	for i := range o.runs {
+		o.runs[i].end = len(es)
+		if i+1 < len(o.runs) {
+			o.runs[i].end = o.runs[i+1].at
+		}
+	}
+	slices.SortStableFunc(o.runs, func(a, b tailRun) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]logql.RawEntry, 0, len(es))
+	for _, r := range o.runs {
+		out = append(out, es[r.at:r.end]...)
+	}
+	return out
 }
