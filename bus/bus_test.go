@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,10 +20,15 @@ import (
 
 func connect(t *testing.T) *bus.Bus {
 	t.Helper()
+	return connectPartitions(t, 4)
+}
+
+func connectPartitions(t *testing.T, partitions int) *bus.Bus {
+	t.Helper()
 	var cfg bus.Config
 	cfg.RegisterFlags(flag.NewFlagSet("t", flag.PanicOnError))
 	cfg.URL = testutil.StartNATS(t)
-	cfg.Partitions = 4
+	cfg.Partitions = partitions
 	b, err := bus.Connect(context.Background(), cfg, testutil.Discard(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -42,12 +49,15 @@ func msg(t *testing.T, tenant string, partition int, line string) schemas.Messag
 
 func lines(t *testing.T, b *bus.Bus, tenant string, after func(int) uint64) []string {
 	t.Helper()
+	var mu sync.Mutex
 	var out []string
 	err := b.ReadTail(context.Background(), tenant, after, func(m schemas.TailMessage) error {
 		req, err := m.Decode()
 		if err != nil {
 			return err
 		}
+		mu.Lock()
+		defer mu.Unlock()
 		for _, s := range req.Streams {
 			for _, e := range s.Entries {
 				out = append(out, fmt.Sprintf("%d:%s", m.Partition, e.Line))
@@ -58,6 +68,7 @@ func lines(t *testing.T, b *bus.Bus, tenant string, after func(int) uint64) []st
 	if err != nil {
 		t.Fatal(err)
 	}
+	sort.Strings(out) // partitions are read concurrently
 	return out
 }
 

@@ -4,14 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/jetlog/jetlog/schemas"
 )
 
-// ReadTail calls fn, in stream-sequence order, for every message of tenant whose sequence is
-// greater than after(partition), up to the stream's last sequence at the time of the call.
-// Messages acknowledged to a client before the call are therefore all seen.
+// tailReaders is how many consumers one ReadTail reads through at once. Decoding the tail is
+// CPU work in fn, so one per core; at least two, so that one's fetch overlaps another's
+// decoding.
+var tailReaders = max(2, runtime.GOMAXPROCS(0))
+
+// ReadTail calls fn for every message of tenant whose sequence is greater than after(partition),
+// up to the stream's last sequence at the time of the call, exactly once. Messages acknowledged
+// to a client before the call are therefore all seen.
+//
+// A long tail is cut into ranges of sequences that several consumers read at once (see
+// tailRanges), so fn and after are called concurrently and must be safe for it; messages come
+// in no particular order. The first error (of fn, of the bus or of ctx) stops every reader and
+// is returned.
 func (b *Bus) ReadTail(ctx context.Context, tenant string, after func(partition int) uint64, fn func(schemas.TailMessage) error) error {
 	last, err := b.LastSeq(ctx)
 	if err != nil {
@@ -26,15 +38,73 @@ func (b *Bus) ReadTail(ctx context.Context, tenant string, after func(partition 
 	if start > last {
 		return nil
 	}
-	return b.read(ctx, schemas.TenantSubjects(tenant), start, last, func(m schemas.TailMessage) error {
-		// The filter already selects tenant's token, and tokens are one-to-one; checking the
-		// decoded tenant too means no filter mistake can hand a query another tenant's data.
-		if m.Seq <= after(m.Partition) || m.Tenant != tenant {
-			return nil
-		}
-		b.m.tailMessages.Inc()
-		return fn(m)
+	filter := schemas.TenantSubjects(tenant)
+	return forEach(ctx, tailRanges(start, last), tailReaders, func(ctx context.Context, r seqRange) error {
+		return b.read(ctx, filter, r.first, r.last, func(m schemas.TailMessage) error {
+			// The filter already selects tenant's token, and tokens are one-to-one; checking
+			// the decoded tenant too means no filter mistake can hand a query another
+			// tenant's data.
+			if m.Seq <= after(m.Partition) || m.Tenant != tenant {
+				return nil
+			}
+			b.m.tailMessages.Inc()
+			return fn(m)
+		})
 	})
+}
+
+// seqRange is the stream sequences [first, last].
+type seqRange struct{ first, last uint64 }
+
+// minTailRange is the fewest sequences a tail range has: a consumer costs two API requests,
+// and a short tail is read faster by one than by several.
+const minTailRange = 1024
+
+// tailRanges cuts [first, last] into consecutive ranges, each read by one consumer. The ranges
+// are cut by sequence and not by partition: a consumer filtered to one partition still makes the
+// server walk every message of the blocks it reads, so per-partition consumers would each walk
+// the whole tail. There are a few more ranges than readers, so that a reader whose ranges hold
+// fewer of the tenant's messages takes on more ranges.
+func tailRanges(first, last uint64) []seqRange {
+	total := last - first + 1
+	n := min(4*uint64(tailReaders), (total+minTailRange-1)/minTailRange)
+	size := (total + n - 1) / n
+	out := make([]seqRange, 0, n)
+	for lo := first; lo <= last; lo += size {
+		out = append(out, seqRange{lo, min(lo+size-1, last)})
+	}
+	return out
+}
+
+// forEach calls do for every item on up to n goroutines. The first error cancels the context
+// the other calls run with, and is returned once every call has ended.
+func forEach[T any](ctx context.Context, items []T, n int, do func(context.Context, T) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan T)
+	var wg sync.WaitGroup
+	for range min(n, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				if err := do(ctx, it); err != nil {
+					cancel(err) // only the first cause is kept
+				}
+			}
+		}()
+	}
+feed:
+	for _, it := range items {
+		select {
+		case work <- it:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // read delivers the messages on filter with sequences in [start, last] in order.
@@ -43,6 +113,12 @@ func (b *Bus) read(ctx context.Context, filter string, start, last uint64, fn fu
 		r, err := b.openReader(ctx, filter, start, 10*time.Second)
 		if err != nil {
 			return fmt.Errorf("tail: %w", err)
+		}
+		if r.cons.CachedInfo().NumPending == 0 {
+			// Nothing on the filter from start on when the consumer was made, which is after
+			// last was read: a tenant without new messages costs no fetch.
+			r.close()
+			return nil
 		}
 		start, err = readUpTo(ctx, r, start, last, fn)
 		r.close()
@@ -64,7 +140,9 @@ func readUpTo(ctx context.Context, r *seqReader, start, last uint64, fn func(sch
 			return next, err
 		}
 		stop := false
-		pending, n, err := r.fetch(256, 0, func(m schemas.TailMessage, _ string) error {
+		// No more than the sequences left: a range's reader does not pull the next range's
+		// messages only to drop them.
+		pending, n, err := r.fetch(int(min(256, last-next+1)), 0, func(m schemas.TailMessage, _ string) error {
 			if m.Seq > last || stop {
 				stop = true
 				return nil

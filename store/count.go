@@ -72,11 +72,18 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 	}
 	if s.tail != nil {
 		tails := map[uint64][]logql.RawEntry{}
+		orders := map[uint64]*busOrder{}
 		err := s.readTail(ctx, p.Tenant, sn.after, start, end, p.Matchers, nil, func(e *tailEntry) {
 			c := get(e.ls, e.hash)
 			if len(e.md) > 0 {
 				c.unsure = true
 			}
+			o := orders[e.hash]
+			if o == nil {
+				o = &busOrder{}
+				orders[e.hash] = o
+			}
+			o.mark(e.seq, len(tails[e.hash]))
 			tails[e.hash] = append(tails[e.hash], logql.RawEntry{Timestamp: e.ts, Line: e.line})
 		})
 		if err != nil {
@@ -84,7 +91,7 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		}
 		for h, es := range tails {
 			c := counts[h]
-			es = logql.SortDedup(es)
+			es = logql.SortDedup(orders[h].apply(es))
 			c.ivs = append(c.ivs, [2]int64{es[0].Timestamp, es[len(es)-1].Timestamp})
 			for _, e := range es {
 				m := e.Timestamp / minuteNs

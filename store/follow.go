@@ -38,7 +38,7 @@ func (s *Store) FollowLogs(ctx context.Context, tenant string, ms []*labels.Matc
 		batches = batches[:0]
 		var cur *logql.Batch
 		scanned := 0
-		err := walkMessage(m, &buf, func(lbls []byte) (bool, error) {
+		err := walkMessage(m, &buf, nil, func(lbls []byte) (bool, error) {
 			cur = nil
 			ls, err := s.parseLabelBytes(lbls)
 			if err != nil || !labels.MatchLabels(ls, ms...) {

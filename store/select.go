@@ -33,6 +33,7 @@ type streamPlan struct {
 	hash   uint64
 	parts  []part
 	tail   []logql.RawEntry // from the bus, after the checkpoints
+	order  busOrder         // of tail while it is read
 	// merge is set when the stream's sources overlap in time: then exact duplicates may sit in
 	// two sources, and the stream is read whole, sorted and de-duplicated before it is emitted.
 	// Otherwise each source is emitted as it is read (objects are de-duplicated when built).
@@ -106,6 +107,7 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 				return
 			}
 			sp := get(e.ls, e.hash)
+			sp.order.mark(e.seq, len(sp.tail))
 			sp.tail = append(sp.tail, logql.RawEntry{Timestamp: e.ts, Line: e.line, Metadata: e.md})
 		})
 		if err != nil {
@@ -113,6 +115,7 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 		}
 	}
 	for _, sp := range plans {
+		sp.tail, sp.order = sp.order.apply(sp.tail), busOrder{}
 		sp.merge = overlapping(sp)
 	}
 	return plans, nil
@@ -427,7 +430,8 @@ func literals(fs []syntax.LineFilter) [][]string {
 }
 
 // prefilter turns the literals into a cheap scan-time check. It may only drop lines that
-// the engine's pipeline would drop too.
+// the engine's pipeline would drop too. It passes every byte string that holds a line it
+// passes, which lets readTail check a whole bus payload first.
 func prefilter(lits [][]string) func([]byte) bool {
 	if len(lits) == 0 {
 		return nil

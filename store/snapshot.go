@@ -24,7 +24,8 @@ import (
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-// Tail reads bus messages after the checkpoints (package bus implements it).
+// Tail reads bus messages after the checkpoints (package bus implements it). ReadTail calls
+// after and fn concurrently, for messages in no particular order.
 type Tail interface {
 	ReadTail(ctx context.Context, tenant string, after func(partition int) uint64, fn func(m schemas.TailMessage) error) error
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sort"
+	"sync"
 
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/schemas"
@@ -65,12 +66,17 @@ func (s *Store) StreamStats(ctx context.Context, p logql.StreamStatsParams) ([]l
 		}
 	}
 	if s.tail != nil {
+		// ReadTail makes concurrent calls: each decodes its message alone, then updates the
+		// accumulators under mu.
+		var mu sync.Mutex
 		seen := map[uint64]bool{}
 		err := s.tail.ReadTail(ctx, p.Tenant, sn.after, func(m schemas.TailMessage) error {
 			req, err := m.Decode()
 			if err != nil {
 				return nil
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			clear(seen)
 			for _, st := range req.Streams {
 				ls, err := s.parseLabels(st.Labels)

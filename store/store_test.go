@@ -16,6 +16,7 @@ import (
 	"github.com/jetlog/jetlog/chunker"
 	"github.com/jetlog/jetlog/internal/testutil"
 	"github.com/jetlog/jetlog/logql"
+	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/objstore"
 	"github.com/jetlog/jetlog/objstore/filesystem"
 	"github.com/jetlog/jetlog/schemas"
@@ -211,5 +212,57 @@ func TestVisibilityRules(t *testing.T) {
 	}
 	if err == nil {
 		t.Fatal("corrupt object read without error")
+	}
+}
+
+// TestTailLineFilter: a line filter over a tail read by several consumers at once keeps
+// exactly the lines that hold its literals, whether the message holding them has other lines,
+// holds a literal only in a label, or has none of them.
+func TestTailLineFilter(t *testing.T) {
+	e := newEnv(t)
+	var msgs []schemas.Message
+	var want []string
+	for i := 0; i < 3000; i++ {
+		lbls := fmt.Sprintf(`{app="a%d"}`, i%7)
+		entries := []push.Entry{entry(int64(3*i), fmt.Sprint("plain ", i)), entry(int64(3*i+1), fmt.Sprint("more ", i))}
+		switch i % 100 {
+		case 10: // a match among other lines
+			entries[1].Line = fmt.Sprint("a needle x ", i)
+			want = append(want, fmt.Sprintf("%s %d %s", lbls, 3*i+1, entries[1].Line))
+		case 20: // one literal only
+			entries[0].Line = fmt.Sprint("needle ", i)
+		case 30: // both literals only in the labels
+			lbls = `{app="needle x"}`
+		}
+		p := schemas.Partition("t", lbls, e.bus.Partitions())
+		payload, id, err := schemas.EncodeBatch("t", p, []push.Stream{{Labels: lbls, Entries: entries}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, schemas.Message{Subject: schemas.Subject("t", p), MsgID: id, Tenant: "t", Partition: p, Payload: payload})
+	}
+	if err := e.bus.PublishAll(context.Background(), msgs); err != nil {
+		t.Fatal(err)
+	}
+	filters := []syntax.LineFilter{{Op: syntax.LineContains, Values: []string{"needle"}}, {Op: syntax.LineContains, Values: []string{"x"}}}
+	it, err := e.store.SelectLogs(context.Background(), logql.SelectParams{Tenant: "t", Start: 0, End: 1 << 62, LineFilters: filters})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var got []string
+	for it.Next() {
+		b := it.At()
+		for _, en := range b.Entries {
+			got = append(got, fmt.Sprintf("%s %d %s", b.Labels, en.Timestamp, en.Line))
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %d lines %v\nwant %d %v", len(got), got, len(want), want)
 	}
 }

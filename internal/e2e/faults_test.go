@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -410,17 +411,17 @@ func checkDrained(t *testing.T, env *faultEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	left := 0
+	var left atomic.Int64 // ReadTail calls concurrently
 	err = b.ReadTail(ctx, faultTenant, func(p int) uint64 { return cps[p].Seq }, func(schemas.TailMessage) error {
-		left++
+		left.Add(1)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("after the chunker's SIGTERM: %d of %d bus messages not committed", left, last)
-	if left > 0 {
-		t.Errorf("%d bus messages after the checkpoints: the chunker did not flush everything before exiting", left)
+	t.Logf("after the chunker's SIGTERM: %d of %d bus messages not committed", left.Load(), last)
+	if left.Load() > 0 {
+		t.Errorf("%d bus messages after the checkpoints: the chunker did not flush everything before exiting", left.Load())
 	}
 }
 

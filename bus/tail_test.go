@@ -1,0 +1,125 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jetlog/jetlog/bus"
+	"github.com/jetlog/jetlog/schemas"
+)
+
+// tailFixture publishes n messages of tenant "t1", spread over 16 partitions and interleaved
+// with another tenant's, and returns the bus, each partition's checkpoint (about the middle of
+// its messages) and the sequences a tail read after those checkpoints must return.
+func tailFixture(t *testing.T, n int) (b *bus.Bus, after func(int) uint64, want map[uint64]int) {
+	t.Helper()
+	const partitions = 16
+	b = connectPartitions(t, partitions)
+	ctx := context.Background()
+	var msgs []schemas.Message
+	for i := 0; i < n; i++ {
+		msgs = append(msgs, msg(t, "t1", i%partitions, fmt.Sprint(i)))
+		if i%3 == 0 {
+			msgs = append(msgs, msg(t, "t2", i%partitions, fmt.Sprint("other ", i)))
+		}
+	}
+	for len(msgs) > 0 {
+		k := min(len(msgs), 500)
+		if err := b.PublishAll(ctx, msgs[:k]); err != nil {
+			t.Fatal(err)
+		}
+		msgs = msgs[k:]
+	}
+	// Sequences follow the publish order: t1's message i, then t2's when i%3 == 0.
+	seqs := map[int][]uint64{} // t1's sequences by partition
+	seq := uint64(0)
+	for i := 0; i < n; i++ {
+		seq++
+		seqs[i%partitions] = append(seqs[i%partitions], seq)
+		if i%3 == 0 {
+			seq++
+		}
+	}
+	cps := map[int]uint64{}
+	want = map[uint64]int{}
+	for p, ss := range seqs {
+		cut := len(ss) * (p + 1) / (partitions + 1) // a different place in every partition
+		if cut > 0 {
+			cps[p] = ss[cut-1]
+		}
+		for _, s := range ss[cut:] {
+			want[s] = p
+		}
+	}
+	return b, func(p int) uint64 { return cps[p] }, want
+}
+
+// TestReadTailExactlyOnce: a tail long enough to be read by several consumers at once returns
+// every message of the tenant after its partition's checkpoint exactly once, and nothing else.
+func TestReadTailExactlyOnce(t *testing.T) {
+	b, after, want := tailFixture(t, 6000)
+	var mu sync.Mutex
+	got := map[uint64]int{}
+	err := b.ReadTail(context.Background(), "t1", after, func(m schemas.TailMessage) error {
+		if m.Tenant != "t1" || m.Seq <= after(m.Partition) {
+			return fmt.Errorf("message %d of %s, partition %d (checkpoint %d)", m.Seq, m.Tenant, m.Partition, after(m.Partition))
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		got[m.Seq]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, p := range want {
+		if got[s] != 1 {
+			t.Errorf("message %d of partition %d seen %d times", s, p, got[s])
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d messages read, want %d", len(got), len(want))
+	}
+}
+
+// TestReadTailStops: an error of fn, or the end of ctx, in the middle of a tail read ends it
+// with that error, and fn is not called once ReadTail returned.
+func TestReadTailStops(t *testing.T) {
+	b, after, want := tailFixture(t, 6000)
+	stop := errors.New("stop")
+	for _, tc := range []struct {
+		name string
+		want error
+		halt func(cancel context.CancelFunc) error
+	}{
+		{"fn error", stop, func(context.CancelFunc) error { return stop }},
+		{"cancel", context.Canceled, func(cancel context.CancelFunc) error { cancel(); return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var calls atomic.Int64
+			var returned atomic.Bool
+			err := b.ReadTail(ctx, "t1", after, func(schemas.TailMessage) error {
+				if returned.Load() {
+					t.Error("fn called after ReadTail returned")
+				}
+				if calls.Add(1) == 100 {
+					return tc.halt(cancel)
+				}
+				return nil
+			})
+			returned.Store(true)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("ReadTail = %v, want %v", err, tc.want)
+			}
+			if n := calls.Load(); n >= int64(len(want)) {
+				t.Errorf("fn called %d times: the read went on to the end", n)
+			}
+		})
+	}
+}
