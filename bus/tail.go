@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
+	"github.com/jetlog/jetlog/internal/parallel"
 	"github.com/jetlog/jetlog/schemas"
 )
 
@@ -39,7 +39,7 @@ func (b *Bus) ReadTail(ctx context.Context, tenant string, after func(partition 
 		return nil
 	}
 	filter := schemas.TenantSubjects(tenant)
-	return forEach(ctx, tailRanges(start, last), tailReaders, func(ctx context.Context, r seqRange) error {
+	return parallel.ForEach(ctx, tailRanges(start, last), tailReaders, func(ctx context.Context, r seqRange) error {
 		return b.read(ctx, filter, r.first, r.last, func(m schemas.TailMessage) error {
 			// The filter already selects tenant's token, and tokens are one-to-one; checking
 			// the decoded tenant too means no filter mistake can hand a query another
@@ -74,37 +74,6 @@ func tailRanges(first, last uint64) []seqRange {
 		out = append(out, seqRange{lo, min(lo+size-1, last)})
 	}
 	return out
-}
-
-// forEach calls do for every item on up to n goroutines. The first error cancels the context
-// the other calls run with, and is returned once every call has ended.
-func forEach[T any](ctx context.Context, items []T, n int, do func(context.Context, T) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	work := make(chan T)
-	var wg sync.WaitGroup
-	for range min(n, len(items)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range work {
-				if err := do(ctx, it); err != nil {
-					cancel(err) // only the first cause is kept
-				}
-			}
-		}()
-	}
-feed:
-	for _, it := range items {
-		select {
-		case work <- it:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-	return context.Cause(ctx)
 }
 
 // read delivers the messages on filter with sequences in [start, last] in order.

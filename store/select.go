@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/jetlog/jetlog/chunk"
+	"github.com/jetlog/jetlog/internal/parallel"
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas"
@@ -182,48 +183,17 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 	}
 	// Objects are read by a few workers at once; each emits its own batches, so batches of
 	// different objects interleave, which the iterator contract allows.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	segs := make(chan *segment)
-	errs := make(chan error, scanWorkers)
-	var wg sync.WaitGroup
-	for w := 0; w < scanWorkers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for seg := range segs {
-				bb := &batcher{emit: emit, pool: pool}
-				err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, lits, filter, func(row *chunk.Row) error {
-					st := &seg.idx.Streams[row.Ord]
-					return bb.add(st.Labels, st.Fingerprint, row)
-				})
-				if err == nil {
-					err = bb.flush()
-				}
-				if err != nil {
-					errs <- err
-					cancel()
-					return
-				}
-			}
-		}()
-	}
-feed:
-	for _, seg := range segOrder {
-		select {
-		case segs <- seg:
-		case <-ctx.Done():
-			break feed
+	return parallel.ForEach(ctx, segOrder, scanWorkers, func(ctx context.Context, seg *segment) error {
+		bb := &batcher{emit: emit, pool: pool}
+		err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, lits, filter, func(row *chunk.Row) error {
+			st := &seg.idx.Streams[row.Ord]
+			return bb.add(st.Labels, st.Fingerprint, row)
+		})
+		if err != nil {
+			return err
 		}
-	}
-	close(segs)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-		return ctx.Err()
-	}
+		return bb.flush()
+	})
 }
 
 // scanWorkers is how many objects one query reads at once.
