@@ -142,14 +142,15 @@ func Partition(tenant, canonicalLabels string, n int) int {
 // store's block caches, each consumer's delivery and the chunker's buffers all hold about a
 // fifth of the raw bytes (loadgen lines: 5.3x).
 func EncodeBatch(tenant string, partition int, streams []push.Stream) (payload []byte, msgID string, err error) {
-	size := pushSize(streams)
-	raw, enc := getScratch(size), getScratch(s2.MaxEncodedLen(size))
+	raw := getScratch(0)
 	defer scratch.Put(raw)
-	defer scratch.Put(enc)
 	pb, err := appendPush((*raw)[:0], streams)
 	if err != nil {
 		return nil, "", err
 	}
+	*raw = pb // the pool keeps what append grew
+	enc := getScratch(s2.MaxEncodedLen(len(pb)))
+	defer scratch.Put(enc)
 	// The copy is exact-sized: the encoder needs room for incompressible input, the message
 	// then lives until JetStream acknowledged it.
 	payload = bytes.Clone(s2.EncodeSnappy(*enc, pb))

@@ -62,15 +62,6 @@ func streamSize(s *push.Stream) int {
 	return n
 }
 
-// pushSize is the encoded size of a PushRequest of streams.
-func pushSize(streams []push.Stream) int {
-	n := 0
-	for i := range streams {
-		n += FieldCost(streamSize(&streams[i]))
-	}
-	return n
-}
-
 // appendPush appends the PushRequest encoding of streams to b. Like gogo's Marshal it fails
 // for a timestamp outside years 1 to 9999, which no reader could decode.
 func appendPush(b []byte, streams []push.Stream) ([]byte, error) {
