@@ -298,15 +298,37 @@ const maxWordLen = 32
 
 // wordDecoder decodes lines encoded with a table.
 type wordDecoder struct {
+	// short holds what each byte of an encoded line stands for, itself or a word of at
+	// most shortWord bytes, so that the loop over a line has no branch on which it is: the
+	// mispredicted branch between plain bytes and codes cost more than the copies.
+	short     [256][shortWord]byte
+	shortLens [256]uint8
+	// slow marks the bytes short does not hold: the escape, codes of longer words and
+	// codes outside the table.
+	slow  [256]bool
 	words [maxWords][maxWordLen]byte
 	lens  [maxWords]uint8 // 0: no word has the code
 }
 
+// shortWord bounds the words copied as one 16-byte move.
+const shortWord = 16
+
 func newWordDecoder(words []string) *wordDecoder {
 	d := new(wordDecoder)
+	for c := range wordCodeFirst {
+		d.short[c][0], d.shortLens[c] = byte(c), 1
+	}
+	for c := wordCodeFirst; c < 256; c++ {
+		d.slow[c] = true
+	}
 	for i, w := range words {
 		copy(d.words[i][:], w)
 		d.lens[i] = uint8(len(w))
+		if len(w) <= shortWord {
+			c := wordCodeFirst + i
+			copy(d.short[c][:], w)
+			d.shortLens[c], d.slow[c] = uint8(len(w)), false
+		}
 	}
 	return d
 }
@@ -314,42 +336,34 @@ func newWordDecoder(words []string) *wordDecoder {
 // appendLine appends the line that enc encodes to dst.
 func (d *wordDecoder) appendLine(dst, enc []byte) ([]byte, error) {
 	// Written by index into room kept at least the rest of enc plus maxWordLen, which only
-	// a code can use up (plain bytes are copied one for one, an escape halves): every word
-	// is copied as maxWordLen bytes, and appending word by word cost more than the scan's
+	// a code can use up (plain bytes are copied one for one, an escape halves): every byte
+	// is copied as shortWord or maxWordLen bytes, and appending cost more than the scan's
 	// other work on the line.
 	n := len(dst)
 	dst = slices.Grow(dst, len(enc)+maxWordLen)
 	dst = dst[:cap(dst)]
 	for i := 0; i < len(enc); i++ {
-		switch c := enc[i]; {
-		case c < wordCodeFirst:
-			// The run of plain bytes up to the next code, eight bytes at a time.
-			j := i + 1
-			for j+8 <= len(enc) && binary.LittleEndian.Uint64(enc[j:])&0x8080808080808080 == 0 {
-				j += 8
-			}
-			for j < len(enc) && enc[j] < wordCodeFirst {
-				j++
-			}
-			n += copy(dst[n:], enc[i:j])
-			i = j - 1
-		case c == wordEscape:
+		c := enc[i]
+		if !d.slow[c] {
+			*(*[shortWord]byte)(dst[n:]) = d.short[c]
+			n += int(d.shortLens[c])
+		} else if c == wordEscape {
 			if i++; i == len(enc) {
 				return nil, errCorruptWords
 			}
 			dst[n] = enc[i]
 			n++
-		default:
+		} else {
 			k := c - wordCodeFirst
 			if d.lens[k] == 0 {
 				return nil, errors.New("word code outside the table")
 			}
 			*(*[maxWordLen]byte)(dst[n:]) = d.words[k]
 			n += int(d.lens[k])
-			if rest := len(enc) - i - 1; len(dst)-n < rest+maxWordLen {
-				dst = slices.Grow(dst[:n], rest+maxWordLen)
-				dst = dst[:cap(dst)]
-			}
+		}
+		if rest := len(enc) - i - 1; len(dst)-n < rest+maxWordLen {
+			dst = slices.Grow(dst[:n], rest+maxWordLen)
+			dst = dst[:cap(dst)]
 		}
 	}
 	return dst[:n], nil

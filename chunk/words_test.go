@@ -76,8 +76,10 @@ func TestBuildWithoutWords(t *testing.T) {
 }
 
 func FuzzWordsDecode(f *testing.F) {
-	words := []string{"level=", "info ", "alpha", "ab", "abcdefgh", "abcdefghijk\":\""}
+	// Words of up to 16 bytes are decoded from one table, longer ones on another path.
+	words := []string{"level=", "info ", "alpha", "ab", "abcdefgh", "abcdefghijk\":\"", "abcdefghijklmnopqrstuvwxyz"}
 	f.Add([]byte("\x80\x81x\xff\xe9"))
+	f.Add([]byte("\x86\x86x\x86 abcdefghijklmnopqrstuvwxyz"))
 	f.Add([]byte("\xff"))
 	f.Add([]byte("\xfe"))
 	f.Add([]byte(`level=info alpha x ab:abcdefghijk":"alphaalpha level=`))
@@ -146,6 +148,31 @@ func TestBuildGramFiltersMatchLines(t *testing.T) {
 					t.Fatalf("%s: stream %d: a block's filter differs from its lines'", shape, i)
 				}
 				es = es[b.Rows:]
+			}
+		}
+	}
+}
+
+func BenchmarkWordDecode(b *testing.B) {
+	ss := loadObject("logfmt", 7, 4<<20)
+	words := chooseWords(ss)
+	e, d := newWordEncoder(words), newWordDecoder(words)
+	var encs [][]byte
+	var raw int64
+	var grams gramCollector
+	for _, en := range ss[0].Entries {
+		encs = append(encs, e.appendLine(nil, []byte(en.Line), &grams))
+		raw += int64(len(en.Line))
+	}
+	b.SetBytes(raw)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var dst []byte
+	for range b.N {
+		for _, enc := range encs {
+			var err error
+			if dst, err = d.appendLine(dst[:0], enc); err != nil {
+				b.Fatal(err)
 			}
 		}
 	}
