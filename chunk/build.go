@@ -48,12 +48,15 @@ const RowGroupRows = 64 * 1024
 const BlockBytes = 256 << 10
 
 // PageBytes bounds a page, the unit zstd compresses and a scan decompresses whole. With
-// lines encoded by a word table a page of the line column holds about four times as many
-// raw bytes as before (BlockBytes is about a quarter of it). Larger pages store less
-// (loadgen-shaped objects: 512 KB -6%, 1 MB -12%) but a needle query decompresses the
-// whole page of every block its filter passes: with 1 MB pages it took 0.28 s instead of
-// 0.07 s end to end.
-const PageBytes = 256 << 10
+// lines encoded by a word table a page of the line column holds about 3.6 times as many
+// raw bytes (BlockBytes is about a tenth of it). Larger pages store less but a needle
+// query decompresses the whole page of every block its filter passes. make bench with
+// LINES=4200000 (1,032.5 MB of loadgen lines): 256 KB pages stored 119.2 MB, 512 KB 113.9,
+// 768 KB 110.2 (pages of 2.7 MB raw: nearly every one holds a needle line, so the needle
+// query decompresses them all, 0.16-0.18 s instead of 0.10-0.13 s); 1 MB pages stored 12%
+// less than 256 KB ones (BenchmarkBuildLoad) but the needle took 0.28 s. pageWindow must
+// cover a page.
+const PageBytes = 768 << 10
 
 // Build sorts streams by labels and each stream's entries by (timestamp, line), drops exact
 // duplicates (same timestamp and line), and encodes the data object and its index segment.

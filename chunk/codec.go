@@ -26,6 +26,8 @@ type zstdPages struct {
 // (a line of up to Loki's 256 KB default limit).
 const pageWindow = 1 << 20
 
+const _ = uint(pageWindow - PageBytes - 256<<10) // does not compile when a page outgrows it
+
 func (c *zstdPages) String() string                            { return "ZSTD" }
 func (c *zstdPages) CompressionCodec() format.CompressionCodec { return format.Zstd }
 

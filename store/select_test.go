@@ -35,9 +35,11 @@ func TestSelectReadsOnlyWhatTheQueryNeeds(t *testing.T) {
 	ctx := context.Background()
 	bk, b := committedTo5(t)
 	var lines []string
-	for i := 0; i < 30000; i++ {
+	// Enough lines for several pages of each column (chunk.PageBytes).
+	const rows = 80000
+	for i := 0; i < rows; i++ {
 		l := fmt.Sprintf("seq=%d level=info msg=%q", i, strings.Repeat(fmt.Sprintf("%x ", i*7919), 20))
-		if i == 20000 {
+		if i == 50000 {
 			l = "needle " + l
 		}
 		lines = append(lines, l)
@@ -74,11 +76,11 @@ func TestSelectReadsOnlyWhatTheQueryNeeds(t *testing.T) {
 	}
 	_, _, _ = read(logql.SelectParams{Omit: logql.OmitLine}) // opens the object
 	n, all, err := read(logql.SelectParams{})
-	if err != nil || n != 30000 {
+	if err != nil || n != rows {
 		t.Fatalf("all: %d entries, %v", n, err)
 	}
 	n, counts, err := read(logql.SelectParams{Omit: logql.OmitLine | logql.OmitMetadata})
-	if err != nil || n != 30000 {
+	if err != nil || n != rows {
 		t.Fatalf("counts: %d entries, %v", n, err)
 	}
 	needle := []syntax.LineFilter{{Op: syntax.LineContains, Values: []string{"needle"}}}
@@ -86,6 +88,7 @@ func TestSelectReadsOnlyWhatTheQueryNeeds(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("needle: %d entries, %v", n, err)
 	}
+	t.Logf("bytes read: all %v, counts %v, needle %v", all, counts, filtered)
 	if counts*10 > all || filtered*4 > all {
 		t.Fatalf("bytes read: all %v, counts %v, needle %v", all, counts, filtered)
 	}
