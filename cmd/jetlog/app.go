@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -224,12 +223,6 @@ func (a *app) mountRoles(ctx context.Context, r chi.Router) error {
 			host, _ := os.Hostname()
 			_, port, _ := net.SplitHostPort(a.cfg.HTTPAddr)
 			a.cfg.Chunker.InstanceID = host + "-" + port
-		}
-		if a.cfg.Chunker.ConcurrentFlushes == 0 && a.cfg.runs(TargetGateway) {
-			// Object builds are background work that a push never waits for: leaving a core
-			// to the pushes keeps their latency down (make bench, 2 cores: p99 106-114 ->
-			// 89 ms at the same throughput), and the bus holds what a burst gets ahead.
-			a.cfg.Chunker.ConcurrentFlushes = max(1, runtime.GOMAXPROCS(0)-1)
 		}
 		c, err := chunker.New(a.cfg.Chunker, chunker.Deps{
 			Bus:        a.bus,
