@@ -18,8 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"time"
-
-	"github.com/nats-io/nats.go"
 )
 
 // Config configures the connection and the log stream.
@@ -41,9 +39,6 @@ type Config struct {
 	// PublishTimeout bounds how long a push waits for acknowledgements, retries included,
 	// before the gateway answers 503.
 	PublishTimeout time.Duration `yaml:"publish_timeout"`
-	// InProcess, when set, is the embedded server this process connects to without a
-	// socket (Embedded.InProcess); URL is then only what others use.
-	InProcess nats.InProcessConnProvider `yaml:"-"`
 }
 
 // RegisterFlags sets defaults and registers flags.

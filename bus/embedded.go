@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 )
 
 // EmbeddedConfig configures an in-process single-node NATS server with JetStream.
@@ -55,11 +54,6 @@ func StartEmbedded(cfg EmbeddedConfig, logger *slog.Logger) (*Embedded, error) {
 	logger.Info("embedded NATS started", "url", srv.ClientURL(), "store", cfg.DataDir)
 	return &Embedded{srv: srv}, nil
 }
-
-// InProcess lets a client in this process connect without a socket (Config.InProcess):
-// a pipe into the server instead of loopback TCP, whose reads and writes were 7% of the
-// CPU of a saturating push.
-func (e *Embedded) InProcess() nats.InProcessConnProvider { return e.srv }
 
 // ClientURL is the URL clients connect to.
 func (e *Embedded) ClientURL() string { return e.srv.ClientURL() }

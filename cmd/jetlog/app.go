@@ -170,7 +170,6 @@ func (a *app) startBus(ctx context.Context) error {
 		}
 		a.embedded = e
 		a.cfg.Bus.URL = e.ClientURL()
-		a.cfg.Bus.InProcess = e.InProcess()
 	}
 	b, err := bus.Connect(ctx, a.cfg.Bus, a.logger, a.reg)
 	if err != nil {
