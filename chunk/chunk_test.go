@@ -134,14 +134,7 @@ func BenchmarkBuild(b *testing.B) {
 // error, never a panic.
 func FuzzReadObject(f *testing.F) {
 	streams := []Stream{{Labels: labels.FromStrings("app", "a"), Entries: []Entry{{1, "one", labels.FromStrings("k", "v")}, {2, "two", nil}}}}
-	data, index, err := Build(streams, nil, nil)
-	if err != nil {
-		f.Fatal(err)
-	}
-	idx, err := DecodeIndex(index)
-	if err != nil {
-		f.Fatal(err)
-	}
+	data, idx := buildIndexed(f, streams)
 	f.Add(data)
 	f.Add(data[:len(data)/2])
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -156,4 +149,18 @@ func FuzzReadObject(f *testing.F) {
 		_, _ = o.Ranges(sc)
 		_ = o.Scan(r, sc, func(*Row) error { return nil })
 	})
+}
+
+// buildIndexed builds streams into a data object and decodes its index segment.
+func buildIndexed(tb testing.TB, streams []Stream) ([]byte, *Index) {
+	tb.Helper()
+	data, index, err := Build(streams, nil, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	idx, err := DecodeIndex(index)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data, idx
 }

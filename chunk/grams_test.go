@@ -92,14 +92,7 @@ func TestScanSkipsBlocksWithoutTheLiteral(t *testing.T) {
 		}
 		st.Entries = append(st.Entries, Entry{Timestamp: int64(i) * 1e6, Line: l})
 	}
-	data, index, err := Build([]Stream{st}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := DecodeIndex(index)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, idx := buildIndexed(t, []Stream{st})
 	if len(idx.Streams[0].Blocks) < 10 {
 		t.Fatalf("%d blocks for %d bytes", len(idx.Streams[0].Blocks), idx.Streams[0].Bytes)
 	}

@@ -140,14 +140,7 @@ func cpuTime(b *testing.B) int64 {
 // hold "needle": the pages holding them are decompressed whole).
 func BenchmarkScanLoad(b *testing.B) {
 	ss := loadObject("logfmt", 7, 16<<20)
-	data, index, err := Build(ss, nil, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	idx, err := DecodeIndex(index)
-	if err != nil {
-		b.Fatal(err)
-	}
+	data, idx := buildIndexed(b, ss)
 	r := bytes.NewReader(data)
 	o, err := OpenObject(r, int64(len(data)), idx)
 	if err != nil {

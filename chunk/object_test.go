@@ -42,15 +42,7 @@ func testObject(t testing.TB, streams, n int) ([]byte, *Index) {
 		}
 		ss = append(ss, st)
 	}
-	data, index, err := Build(ss, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx, err := DecodeIndex(index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data, idx
+	return buildIndexed(t, ss)
 }
 
 func scanAll(t *testing.T, o *Object, r io.ReaderAt, sc Scan) []string {

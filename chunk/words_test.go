@@ -129,13 +129,9 @@ func BenchmarkWordEncode(b *testing.B) {
 func TestBuildGramFiltersMatchLines(t *testing.T) {
 	for _, shape := range []string{"logfmt", "json"} {
 		ss := loadObject(shape, 3, 2<<20)
-		_, index, err := Build(ss, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idx, err := DecodeIndex(index)
-		if err != nil || idx.Words == nil {
-			t.Fatalf("%v, words %q", err, idx.Words)
+		_, idx := buildIndexed(t, ss)
+		if idx.Words == nil {
+			t.Fatalf("%s lines got no word table", shape)
 		}
 		for i, s := range idx.Streams {
 			es := ss[i].Entries // Build sorted them; loadObject's labels sort as built
