@@ -261,7 +261,7 @@ func (e *wordEncoder) appendLine(dst, line []byte, grams *gramCollector) []byte 
 	var g uint32 // the bytes before line[i], the last in the low byte
 	for i := 0; i < len(line); {
 		c := line[i]
-		switch byteClass[c] {
+		switch class := byteClass[c]; class {
 		case high:
 			out[n], out[n+1] = wordEscape, c
 			n += 2
@@ -270,7 +270,7 @@ func (e *wordEncoder) appendLine(dst, line []byte, grams *gramCollector) []byte 
 			continue
 		case letter, digit:
 			var j int
-			if byteClass[c] == letter {
+			if class == letter {
 				j = wordEndFast(line, i)
 			} else {
 				j = wordEnd(line, i)
