@@ -1,7 +1,9 @@
 package log
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 )
@@ -73,13 +75,10 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			b.set(l, "")
 		}
 	}
-	pos := 0
-	err := p.scan(line, func(key, value []byte) bool {
-		if p.extractions == nil && len(value) == 0 && !p.keepEmpty {
-			return true
+	err := p.scan(line, func(key []byte, pos int, k *logfmtKey, value []byte) bool {
+		if k == nil {
+			k = p.key(key, pos, b)
 		}
-		k := p.key(key, pos, b)
-		pos++
 		if k.name == "" {
 			return true
 		}
@@ -163,8 +162,21 @@ var logfmtPlain = func() (t [256]bool) {
 // scan walks the pairs of a logfmt line. The syntax: pairs separated by spaces; a key is a
 // run of printable characters other than '=' and '"'; a value is bare (up to the next space)
 // or a double-quoted string with Go escapes; "key" alone has an empty value.
-// f returns false to stop the walk.
-func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
+// Pairs with an empty value are left out unless they are kept (parameters or --keep-empty);
+// f gets the others with their position among them, and the resolved key when it is the
+// one the previous line had at that position: then the key's bytes are compared with it
+// instead of walked. f returns false to stop the walk.
+func (p *logfmtParser) scan(line []byte, fn func(key []byte, pos int, k *logfmtKey, value []byte) bool) error {
+	keepEmpty := p.extractions != nil || p.keepEmpty
+	pos := 0
+	var known *logfmtKey
+	f := func(key, value []byte) bool {
+		if len(value) == 0 && !keepEmpty {
+			return true
+		}
+		pos++
+		return fn(key, pos-1, known, value)
+	}
 	i := 0
 	for i < len(line) {
 		for i < len(line) && line[i] <= ' ' {
@@ -174,8 +186,15 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 			return nil
 		}
 		start := i
-		for i < len(line) && logfmtPlain[line[i]] {
-			i++
+		known = nil
+		if pos < len(p.last) {
+			// A cached key is a whole key when '=' follows it: its bytes are all plain.
+			if k := p.last[pos]; i+len(k.raw) < len(line) && line[i+len(k.raw)] == '=' && string(line[i:i+len(k.raw)]) == k.raw {
+				known, i = k, i+len(k.raw)
+			}
+		}
+		if known == nil {
+			i = plainEnd(line, i)
 		}
 		key := line[start:i]
 		if len(key) == 0 {
@@ -208,9 +227,7 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 		}
 		if line[i] != '"' {
 			vs := i
-			for i < len(line) && logfmtPlain[line[i]] {
-				i++
-			}
+			i = plainEnd(line, i)
 			if i < len(line) && line[i] > ' ' {
 				// An '=' or a '"' inside the value.
 				bad := i
@@ -239,6 +256,38 @@ func (p *logfmtParser) scan(line []byte, f func(key, value []byte) bool) error {
 		}
 	}
 	return nil
+}
+
+// plainEnd returns the index of the first byte at or after i that is not logfmtPlain, or
+// len(line). Keys and bare values are short and of every length, so it looks at 8 bytes at
+// a time: a byte-wise loop mispredicts its exit once per token.
+func plainEnd(line []byte, i int) int {
+	for ; i+8 <= len(line); i += 8 {
+		if m := notPlain8(binary.LittleEndian.Uint64(line[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(line) && logfmtPlain[line[i]] {
+		i++
+	}
+	return i
+}
+
+const (
+	ones8 = 0x0101010101010101
+	high8 = 0x8080808080808080
+)
+
+// notPlain8 sets the high bit of the lowest byte of x (little-endian) that is a control
+// character, a space, '=' or '"'. Bits above the lowest may be wrong (borrows), which the
+// caller does not read. A byte >= 0x80 is plain, as in logfmtPlain.
+func notPlain8(x uint64) uint64 {
+	low := (x - ones8*0x21) &^ x     // bytes below 0x21
+	eq := x ^ (ones8 * '=')          // zero where '='
+	eq = (eq - ones8) &^ eq          //
+	quote := x ^ (ones8 * '"')       // zero where '"'
+	quote = (quote - ones8) &^ quote //
+	return (low | eq | quote) & high8
 }
 
 func skipToSpace(line []byte, i int) int {

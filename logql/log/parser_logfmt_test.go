@@ -1,8 +1,10 @@
 package log
 
 import (
+	"bytes"
 	"testing"
 
+	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
@@ -124,4 +126,80 @@ func TestLogfmtStreamCaches(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPlainEnd compares the 8-byte walk with the byte table for every byte value at every
+// offset of a word, before and after the point where the walk falls back to single bytes.
+func TestPlainEnd(t *testing.T) {
+	slow := func(line []byte, i int) int {
+		for i < len(line) && logfmtPlain[line[i]] {
+			i++
+		}
+		return i
+	}
+	for n := 0; n <= 19; n++ {
+		for at := 0; at < n; at++ {
+			for c := 0; c < 256; c++ {
+				line := bytes.Repeat([]byte{'a'}, n)
+				line[at] = byte(c)
+				for start := 0; start <= min(n, 3); start++ {
+					if got, want := plainEnd(line, start), slow(line, start); got != want {
+						t.Fatalf("plainEnd(%q, %d) = %d, want %d", line, start, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// FuzzLogfmtKeyCache: a parser's per-stream key cache (keys by position, from the previous
+// line) never changes a result: line b after line a gives what b alone gives, with and
+// without hints.
+func FuzzLogfmtKeyCache(f *testing.F) {
+	for _, s := range [][2]string{
+		{`a=1 b=2 c=3`, `a=1 b=2 c=3`},
+		{`status=200 duration=5ms`, `status=200 durationx=7ms duration=2s`},
+		{`k=1 k=2`, `k= k=3`},
+		{`a="x" b c=1`, `a b="x" c=1`},
+		{`app=1 a-b=2`, `app=1 a_b=3 a-b=4`},
+	} {
+		f.Add([]byte(s[0]), []byte(s[1]))
+	}
+	stream := labels.FromStrings("app", "x")
+	// Each ForStream starts with empty caches.
+	var pipes []Pipeline
+	for _, q := range []string{`| logfmt`, `| logfmt --strict --keep-empty`, `| logfmt k, duration="a_b"`} {
+		p, err := NewPipeline(stagesOf(f, q))
+		if err != nil {
+			f.Fatal(err)
+		}
+		pipes = append(pipes, p)
+	}
+	e, err := syntax.ParseSampleExpr(`count_over_time({app="x"} | logfmt | duration > 1s [1m])`)
+	if err != nil {
+		f.Fatal(err)
+	}
+	se, err := NewGroupedSampleExtractor(e.(*syntax.RangeAggregationExpr).Left.Left.Pipeline, CountSamples, nil, []string{"status", "app"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	hinted := func() StreamSampleExtractor { return se.ForStream(stream) }
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		for _, p := range pipes {
+			warm := p.ForStream(stream)
+			warm.Process(0, a, nil)
+			_, got, gotKeep := warm.Process(0, b, nil)
+			_, want, wantKeep := p.ForStream(stream).Process(0, b, nil)
+			if gotKeep != wantKeep || got.All.String() != want.All.String() {
+				t.Fatalf("after %q: %q gives %v %v, alone %v %v", a, b, gotKeep, got.All, wantKeep, want.All)
+			}
+		}
+		warm := hinted()
+		warm.Process(0, a, nil)
+		gv, got, gotOK := warm.Process(0, b, nil)
+		wv, want, wantOK := hinted().Process(0, b, nil)
+		if gotOK != wantOK || gv != wv || gotOK && got.All.String() != want.All.String() {
+			t.Fatalf("hinted, after %q: %q gives %v %v %v, alone %v %v %v", a, b, gotOK, gv, got, wantOK, wv, want)
+		}
+	})
 }
