@@ -182,16 +182,48 @@ func ceilDiv(a, b int64) int64 {
 	return q
 }
 
-// consumeShards hands the iterator's batches to a few workers, each with its own shard.
+// consumeShards hands the iterator's batches to a few shards, each used by one goroutine at
+// a time: the walker's own goroutines when the iterator is a BatchWalker, else a few
+// workers fed from the caller's.
 func (ev *evaluator) consumeShards(ctx context.Context, it BatchIterator, newShard func() *rangeShard) ([]*rangeShard, error) {
 	n := max(1, min(runtime.GOMAXPROCS(0), 8))
 	shards := make([]*rangeShard, n)
-	ch := make(chan *Batch, 2*n)
+	for i := range shards {
+		shards[i] = newShard()
+	}
+	var err error
+	if w, ok := it.(BatchWalker); ok {
+		free := make(chan *rangeShard, n)
+		for _, sh := range shards {
+			free <- sh
+		}
+		err = w.Walk(func(b *Batch) {
+			sh := <-free
+			sh.consume(b)
+			free <- sh
+		})
+	} else {
+		err = ev.feedShards(ctx, it, shards)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, sh := range shards {
+		ev.lines += sh.lines
+		ev.bytes += sh.bytes
+	}
+	return shards, nil
+}
+
+// feedShards reads the iterator on the caller's goroutine and gives each shard a worker.
+func (ev *evaluator) feedShards(ctx context.Context, it BatchIterator, shards []*rangeShard) error {
+	ch := make(chan *Batch, 2*len(shards))
 	rel, _ := it.(BatchReleaser)
 	var wg sync.WaitGroup
-	for i := range shards {
-		sh := newShard()
-		shards[i] = sh
+	for _, sh := range shards {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -212,16 +244,9 @@ func (ev *evaluator) consumeShards(ctx context.Context, it BatchIterator, newSha
 	close(ch)
 	wg.Wait()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := it.Err(); err != nil {
-		return nil, err
-	}
-	for _, sh := range shards {
-		ev.lines += sh.lines
-		ev.bytes += sh.bytes
-	}
-	return shards, nil
+	return it.Err()
 }
 
 // mergeShards joins the shards' accumulators of equal labels.

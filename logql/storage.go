@@ -113,6 +113,17 @@ type BatchReleaser interface {
 	Release(b *Batch)
 }
 
+// BatchWalker is implemented by iterators that can call a function for every batch on the
+// goroutines that read them, instead of handing batches to the caller's goroutine: a batch
+// is then consumed while its lines are still in the reading core's cache, and its memory is
+// reused at once. Walk is called instead of Next, at most once; fn may run on several
+// goroutines at a time and must not keep the batch (nor its lines) after it returns. Walk
+// returns once every batch was passed to fn, with the walk's error; Close still releases
+// the iterator.
+type BatchWalker interface {
+	Walk(fn func(b *Batch)) error
+}
+
 // MinuteCounter is implemented by storage that can count a bare selector's entries per
 // minute without reading them (from its index). The engine uses it for count_over_time,
 // rate, bytes_over_time and bytes_rate without a pipeline when every window is whole

@@ -41,21 +41,20 @@ type streamPlan struct {
 	merge bool
 }
 
-// SelectLogs returns the tenant's entries matching p, exactly once each. Objects are read by a
-// producer goroutine in bounded batches, so memory does not grow with the range scanned.
+// SelectLogs returns the tenant's entries matching p, exactly once each. Objects are read in
+// bounded batches, so memory does not grow with the range scanned: by a producer goroutine
+// for Next, or by Walk's own workers.
 func (s *Store) SelectLogs(ctx context.Context, p logql.SelectParams) (logql.BatchIterator, error) {
 	plans, err := s.plan(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	it := &chanIter{ch: make(chan *logql.Batch, 4), cancel: cancel, done: make(chan struct{}), pool: newBatchPool()}
-	go func() {
-		defer close(it.done)
-		defer close(it.ch)
-		it.err = s.produce(ctx, p, plans, it.pool, it.ch)
-	}()
-	return it, nil
+	pool := newBatchPool()
+	return &selectIter{ctx: ctx, cancel: cancel, pool: pool, done: make(chan struct{}),
+		run: func(ctx context.Context, emit func(*logql.Batch) error) error {
+			return s.produce(ctx, p, plans, pool, emit)
+		}}, nil
 }
 
 // plan reads the snapshot, picks the stream parts that can match, and reads the bus tail.
@@ -146,18 +145,11 @@ func overlapping(sp *streamPlan) bool {
 }
 
 // produce emits every planned stream: merged streams whole, the rest object by object.
-func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, pool *batchPool, out chan<- *logql.Batch) error {
+// emit may be called from several goroutines at once.
+func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uint64]*streamPlan, pool *batchPool, emit func(*logql.Batch) error) error {
 	lits := literals(p.LineFilters)
 	filter := prefilter(lits)
 	cols := columns(p, filter)
-	emit := func(b *logql.Batch) error {
-		select {
-		case out <- b:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 	bySeg := map[*segment][]int{}
 	var segOrder []*segment
 	for _, sp := range plans {
@@ -431,20 +423,41 @@ func prefilter(lits [][]string) func([]byte) bool {
 	}
 }
 
-// chanIter hands out the producer's batches.
-type chanIter struct {
-	ch     chan *logql.Batch
-	cur    *logql.Batch
+// selectIter hands out the batches of run: through a channel from a producer goroutine that
+// the first Next starts, or straight to Walk's function on the goroutines that read them.
+type selectIter struct {
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
+	run    func(ctx context.Context, emit func(*logql.Batch) error) error
 	pool   *batchPool
+
+	started bool
+	ch      chan *logql.Batch
+	cur     *logql.Batch
+	done    chan struct{} // closed when run returned
+	err     error
 }
 
 // Release implements logql.BatchReleaser.
-func (it *chanIter) Release(b *logql.Batch) { it.pool.release(b) }
+func (it *selectIter) Release(b *logql.Batch) { it.pool.release(b) }
 
-func (it *chanIter) Next() bool {
+func (it *selectIter) Next() bool {
+	if !it.started {
+		it.started = true
+		it.ch = make(chan *logql.Batch, 4)
+		go func() {
+			defer close(it.done)
+			defer close(it.ch)
+			it.err = it.run(it.ctx, func(b *logql.Batch) error {
+				select {
+				case it.ch <- b:
+					return nil
+				case <-it.ctx.Done():
+					return it.ctx.Err()
+				}
+			})
+		}()
+	}
 	b, ok := <-it.ch
 	if !ok {
 		return false
@@ -453,17 +466,41 @@ func (it *chanIter) Next() bool {
 	return true
 }
 
-func (it *chanIter) At() *logql.Batch { return it.cur }
+func (it *selectIter) At() *logql.Batch { return it.cur }
+
+// Walk implements logql.BatchWalker: fn runs on the scan workers, each batch is recycled as
+// soon as fn returns, so the next one is read into memory that is still in the core's cache.
+func (it *selectIter) Walk(fn func(*logql.Batch)) error {
+	if it.started {
+		return errors.New("store: Walk after Next")
+	}
+	it.started = true
+	defer close(it.done)
+	it.err = it.run(it.ctx, func(b *logql.Batch) error {
+		fn(b)
+		it.pool.release(b)
+		return it.ctx.Err()
+	})
+	return it.err
+}
 
 // Err is valid once Next returned false.
-func (it *chanIter) Err() error {
+func (it *selectIter) Err() error {
+	if !it.started {
+		return nil
+	}
 	<-it.done
 	return it.err
 }
 
-func (it *chanIter) Close() error {
+func (it *selectIter) Close() error {
 	it.cancel()
-	for range it.ch {
+	if !it.started {
+		return nil
+	}
+	if it.ch != nil {
+		for range it.ch {
+		}
 	}
 	<-it.done
 	return nil

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,25 +70,48 @@ func (e *env) publish(t *testing.T, tenant, lbls string, entries ...push.Entry) 
 	}
 }
 
+// selectAll reads the tenant's entries both ways an iterator gives them, Next and Walk,
+// and fails unless both agree.
 func (e *env) selectAll(t *testing.T, tenant string, ms ...*labels.Matcher) []string {
 	t.Helper()
-	it, err := e.store.SelectLogs(context.Background(), logql.SelectParams{Tenant: tenant, Start: 0, End: 1 << 62, Matchers: ms})
+	p := logql.SelectParams{Tenant: tenant, Start: 0, End: 1 << 62, Matchers: ms}
+	var byNext, byWalk []string
+	format := func(out *[]string, b *logql.Batch) {
+		for _, en := range b.Entries {
+			*out = append(*out, fmt.Sprintf("%s %d %s %s", b.Labels, en.Timestamp, en.Line, en.Metadata))
+		}
+	}
+	it, err := e.store.SelectLogs(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer it.Close()
-	var out []string
 	for it.Next() {
-		b := it.At()
-		for _, en := range b.Entries {
-			out = append(out, fmt.Sprintf("%s %d %s %s", b.Labels, en.Timestamp, en.Line, en.Metadata))
-		}
+		format(&byNext, it.At())
 	}
 	if err := it.Err(); err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(out)
-	return out
+	it.Close()
+	it, err = e.store.SelectLogs(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	err = it.(logql.BatchWalker).Walk(func(b *logql.Batch) {
+		mu.Lock()
+		defer mu.Unlock()
+		format(&byWalk, b)
+	})
+	it.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(byNext)
+	sort.Strings(byWalk)
+	if fmt.Sprint(byNext) != fmt.Sprint(byWalk) {
+		t.Fatalf("Next gives %v, Walk %v", byNext, byWalk)
+	}
+	return byNext
 }
 
 func entry(ts int64, line string) push.Entry {
