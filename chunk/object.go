@@ -34,6 +34,15 @@ type Scan struct {
 	// every element, at least one of its strings (by the blocks' trigram filters). It
 	// only skips: rows it returns need not match.
 	Contains [][]string
+	// Windows, when not empty, replaces Ordinals, Start and End: the scan reads the rows of
+	// each window's stream in the window's range. Windows of one stream must not overlap.
+	Windows []Window
+}
+
+// Window is the time range Start <= ts < End of the stream with ordinal Ord.
+type Window struct {
+	Ord        int
+	Start, End int64
 }
 
 // Row is one row as a scan decoded it. Fields of columns not asked for are zero, except
@@ -148,51 +157,79 @@ func (o *Object) Scan(r io.ReaderAt, sc Scan, fn func(*Row) error) (err error) {
 	sr := &scanner{o: o, r: r, sc: sc, fn: fn}
 	defer sr.close()
 	for _, sp := range spans {
-		if err := sr.rows(sp.ord, sp.lo, sp.hi); err != nil {
+		if err := sr.rows(sp); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// span is a run [lo, hi) of object rows of stream ord that a scan reads.
+// span is a run [lo, hi) of object rows of stream ord that a scan reads, and the time
+// ranges, ascending, that the rows it emits lie in.
 type span struct {
 	ord    int
 	lo, hi int64
+	ranges []timeRange
 }
+
+type timeRange struct{ start, end int64 }
 
 // plan lists the rows a scan reads, in ascending order.
 func (o *Object) plan(sc Scan) ([]span, error) {
-	ords := slices.Clone(sc.Ordinals)
-	slices.Sort(ords)
+	wins := sc.Windows
+	if len(wins) == 0 {
+		for _, ord := range sc.Ordinals {
+			wins = append(wins, Window{ord, sc.Start, sc.End})
+		}
+	}
+	wins = slices.Clone(wins)
+	slices.SortFunc(wins, func(a, b Window) int { return cmp.Or(cmp.Compare(a.Ord, b.Ord), cmp.Compare(a.Start, b.Start)) })
 	var out []span
-	for _, ord := range ords {
+	for k := 0; k < len(wins); {
+		ord := wins[k].Ord
 		if ord < 0 || ord >= len(o.idx.Streams) {
 			return nil, fmt.Errorf("stream ordinal %d out of range", ord)
 		}
 		s := &o.idx.Streams[ord]
-		if s.Entries == 0 || s.MaxT < sc.Start || s.MinT >= sc.End {
-			continue
-		}
-		lo, hi := s.rowsIn(sc.Start, sc.End)
-		if len(sc.Contains) == 0 || len(s.Blocks) == 0 {
-			if lo < hi {
-				out = append(out, span{ord, s.FirstRow + lo, s.FirstRow + hi})
-			}
-			continue
-		}
-		var first int64
-		for _, b := range s.Blocks {
-			blo, bhi := max(lo, first), min(hi, first+b.Rows)
-			first += b.Rows
-			if blo >= bhi || !blockMayMatch(b.Grams, sc.Contains) {
+		// The stream's windows, in runs whose rows (by the minute counts) overlap: one span
+		// each, so that no row is visited twice.
+		var cur *span
+		var runs []span
+		for ; k < len(wins) && wins[k].Ord == ord; k++ {
+			w := wins[k]
+			if s.Entries == 0 || s.MaxT < w.Start || s.MinT >= w.End || w.Start >= w.End {
 				continue
 			}
-			if k := len(out); k > 0 && out[k-1].ord == ord && out[k-1].hi == s.FirstRow+blo {
-				out[k-1].hi = s.FirstRow + bhi
+			lo, hi := s.rowsIn(w.Start, w.End)
+			if lo >= hi {
 				continue
 			}
-			out = append(out, span{ord, s.FirstRow + blo, s.FirstRow + bhi})
+			if cur != nil && lo <= cur.hi {
+				cur.hi = max(cur.hi, hi)
+				cur.ranges = append(cur.ranges, timeRange{w.Start, w.End})
+				continue
+			}
+			runs = append(runs, span{ord: ord, lo: lo, hi: hi, ranges: []timeRange{{w.Start, w.End}}})
+			cur = &runs[len(runs)-1]
+		}
+		for _, r := range runs {
+			if len(sc.Contains) == 0 || len(s.Blocks) == 0 {
+				out = append(out, span{ord, s.FirstRow + r.lo, s.FirstRow + r.hi, r.ranges})
+				continue
+			}
+			var first int64
+			for _, b := range s.Blocks {
+				blo, bhi := max(r.lo, first), min(r.hi, first+b.Rows)
+				first += b.Rows
+				if blo >= bhi || !blockMayMatch(b.Grams, sc.Contains) {
+					continue
+				}
+				if k := len(out); k > 0 && out[k-1].ord == ord && out[k-1].hi == s.FirstRow+blo {
+					out[k-1].hi = s.FirstRow + bhi
+					continue
+				}
+				out = append(out, span{ord, s.FirstRow + blo, s.FirstRow + bhi, r.ranges})
+			}
 		}
 	}
 	return out, nil

@@ -29,8 +29,10 @@ func (sr *scanner) close() {
 	}
 }
 
-// rows emits the rows [lo, hi) of stream ord that lie in the time range.
-func (sr *scanner) rows(ord int, lo, hi int64) error {
+// rows emits the rows [lo, hi) of stream ord that lie in the span's time ranges.
+func (sr *scanner) rows(sp span) error {
+	ord, lo, hi := sp.ord, sp.lo, sp.hi
+	ranges := sp.ranges
 	o := sr.o
 	wantLine := sr.sc.Columns&ColLine != 0 || (sr.sc.Columns&ColSize != 0 && o.col[colSize] < 0)
 	wantSize := !wantLine && sr.sc.Columns&ColSize != 0
@@ -61,11 +63,14 @@ func (sr *scanner) rows(ord int, lo, hi int64) error {
 				}
 			}
 			for i, ts := range tc.i64[row-tc.first : run-tc.first] {
-				if ts < sr.sc.Start {
-					continue
+				for len(ranges) > 0 && ts >= ranges[0].end {
+					ranges = ranges[1:]
 				}
-				if ts >= sr.sc.End {
+				if len(ranges) == 0 {
 					return nil // rows are sorted by time within a stream
+				}
+				if ts < ranges[0].start {
+					continue
 				}
 				r := row + int64(i)
 				sr.row = Row{Ord: ord, Ts: ts}

@@ -143,3 +143,49 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// A scan of windows gives exactly the rows of a whole scan that lie in one of them: windows
+// in one minute (which share rows by the minute counts), across minutes, at a stream's ends,
+// empty ones, and several streams at once.
+func TestScanWindows(t *testing.T) {
+	const n = 3000 // a row a second: 50 minutes per stream
+	data, idx := testObject(t, 3, n)
+	r := bytes.NewReader(data)
+	o, err := OpenObject(r, int64(len(data)), idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := scanAll(t, o, r, Scan{Ordinals: []int{0, 1, 2}, Start: 0, End: 1 << 62, Columns: AllColumns})
+	wins := []Window{
+		{1, 10e9, 12e9}, {1, 30e9, 31e9 + 1}, {1, 59e9, 61e9}, {1, 600e9, 1300e9},
+		{0, -5e9, 1e9}, {0, (n - 2) * 1e9, 1 << 62}, {2, 5e9, 5e9}, {2, 100e9, 101e9},
+	}
+	in := func(ord int, ts int64) bool {
+		for _, w := range wins {
+			if w.Ord == ord && ts >= w.Start && ts < w.End {
+				return true
+			}
+		}
+		return false
+	}
+	var want []string
+	for _, row := range all {
+		var ord int
+		var ts int64
+		fmt.Sscan(row, &ord, &ts)
+		if in(ord, ts) {
+			want = append(want, row)
+		}
+	}
+	sc := Scan{Windows: wins, Columns: AllColumns}
+	got := scanAll(t, o, r, sc)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("windows: %d rows, want %d\n got %.300v\nwant %.300v", len(got), len(want), got, want)
+	}
+	if len(want) != 2+2+2+700+1+2+0+1 {
+		t.Fatalf("%d rows in the windows", len(want))
+	}
+	if _, err := o.Ranges(sc); err != nil {
+		t.Fatal(err)
+	}
+}
