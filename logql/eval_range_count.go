@@ -10,17 +10,17 @@ import (
 const minute = int64(60e9)
 
 // countableByMinute reports whether ra's windows can be summed from per-minute counts: an
-// additive count without pipeline, range and offset whole minutes, and every step at a
-// minute's first nanosecond. A window (t-range-offset, t-offset] is then the minutes
-// [t-range-offset, t-offset) without the entries at the first instant plus those at the
-// last.
+// additive count without pipeline, range, offset and step whole minutes. With minutes
+// shifted to start where the first step's minute does (CountParams.Offset), a window
+// (t-range-offset, t-offset] is then the minutes [t-range-offset, t-offset) without the
+// entries at the first instant plus those at the last.
 func (ev *evaluator) countableByMinute(ra *syntax.RangeAggregationExpr, mode log.SampleMode) bool {
 	lr := ra.Left
 	if len(lr.Left.Pipeline) > 0 || !windowedOp(ra.Op, mode) {
 		return false
 	}
 	rng, off := int64(lr.Interval), int64(lr.Offset)
-	if rng <= 0 || rng%minute != 0 || off%minute != 0 || ev.steps[0]%minute != 0 {
+	if rng <= 0 || rng%minute != 0 || off%minute != 0 {
 		return false
 	}
 	return len(ev.steps) == 1 || (ev.steps[1]-ev.steps[0])%minute == 0
@@ -35,9 +35,12 @@ func (ev *evaluator) countByMinute(ctx context.Context, ra *syntax.RangeAggregat
 		return nil, false, nil
 	}
 	rng, off := int64(ra.Left.Interval), int64(ra.Left.Offset)
+	// Every window starts and ends this far into a minute; minute m stands for the
+	// shifted minute [m*minute+shift, (m+1)*minute+shift).
+	shift := ev.steps[0] - floorMinute(ev.steps[0])*minute
 	from := floorMinute(ev.steps[0] - rng - off)
 	through := floorMinute(ev.steps[len(ev.steps)-1] - off)
-	res, err := mc.CountMinutes(ctx, CountParams{Tenant: ev.p.Tenant, Matchers: ra.Left.Left.Matchers, From: from, Through: through})
+	res, err := mc.CountMinutes(ctx, CountParams{Tenant: ev.p.Tenant, Matchers: ra.Left.Left.Matchers, From: from, Through: through, Offset: shift})
 	if err != nil || res == nil {
 		return nil, false, err
 	}

@@ -87,7 +87,12 @@ func TestMinuteCountsMatchReading(t *testing.T) {
 	} {
 		for _, step := range []time.Duration{time.Minute, 2 * time.Minute, 7 * time.Minute} {
 			f(logql.Params{Query: query, Start: t0, End: t0.Add(45 * time.Minute), Step: step})
+			// Steps inside minutes, at a whole second (where entries lie) and between.
+			for _, shift := range []time.Duration{13 * time.Second, 41*time.Second + 1} {
+				f(logql.Params{Query: query, Start: t0.Add(shift), End: t0.Add(45*time.Minute + shift), Step: step})
+			}
 		}
 		f(logql.Params{Query: query, Start: t0.Add(20 * time.Minute), End: t0.Add(20 * time.Minute), Instant: true})
+		f(logql.Params{Query: query, Start: t0.Add(20*time.Minute + 30*time.Second), End: t0.Add(20*time.Minute + 30*time.Second), Instant: true})
 	}
 }

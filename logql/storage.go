@@ -125,19 +125,21 @@ type BatchWalker interface {
 }
 
 // MinuteCounter is implemented by storage that can count a bare selector's entries per
-// minute without reading them (from its index). The engine uses it for count_over_time,
-// rate, bytes_over_time and bytes_rate without a pipeline when every window is whole
-// minutes.
+// minute without the engine reading them (from its index, or by reading only timestamps
+// and sizes). The engine uses it for count_over_time, rate, bytes_over_time and bytes_rate
+// without a pipeline when every window is whole minutes, from a minute's first nanosecond
+// or, shifted by Offset, from another of a minute's moments.
 type MinuteCounter interface {
 	CountMinutes(ctx context.Context, p CountParams) (*MinuteCountResult, error)
 }
 
 // CountParams asks for the per-minute counts of minutes From..Through (both included;
-// minute m holds the timestamps [m*60e9, (m+1)*60e9)).
+// minute m holds the timestamps [m*60e9+Offset, (m+1)*60e9+Offset)).
 type CountParams struct {
 	Tenant        string
 	Matchers      []*labels.Matcher
 	From, Through int64
+	Offset        int64 // 0 <= Offset < 60e9
 }
 
 // MinuteCountResult holds the streams storage counted and the label hashes of those it

@@ -1,9 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"slices"
+	"sync"
 
+	"github.com/jetlog/jetlog/chunk"
+	"github.com/jetlog/jetlog/internal/parallel"
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -14,13 +18,19 @@ const minuteNs = int64(60e9)
 type streamCount struct {
 	mc     logql.MinuteCounts
 	ivs    [][2]int64 // time ranges of its sources, to find overlaps
+	parts  []part     // its object sources, in the counted range
+	tail   []logql.RawEntry
 	unsure bool
 }
 
 // CountMinutes implements logql.MinuteCounter from the index segments' per-minute counts
-// (version 2: with minute starts and metadata row counts) and the bus tail. A stream is left
-// to be read (Rest) when an index cannot count it, when it has structured metadata, or when
-// two of its sources overlap in time, since an exact duplicate could then be counted twice.
+// (version 2: with minute starts and metadata row counts) and the bus tail. Minutes shifted
+// by an Offset are counted from the objects' timestamp and size columns instead, without
+// handing rows to the engine. A stream is left to be read (Rest) when an index cannot
+// count it or when it has structured metadata. Where
+// two of a stream's sources overlap in time an exact duplicate could be counted twice: the
+// rows there are read (timestamps, and lines only where two sources share a timestamp)
+// and the duplicates taken off the counts.
 func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.MinuteCountResult, error) {
 	sn, err := s.snapshot(ctx, p.Tenant)
 	if err != nil {
@@ -30,7 +40,12 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 	if n <= 0 || n > 1<<20 {
 		return &logql.MinuteCountResult{}, nil
 	}
-	start, end := p.From*minuteNs, (p.Through+1)*minuteNs
+	start, end := p.From*minuteNs+p.Offset, (p.Through+1)*minuteNs+p.Offset
+	// minute returns ts's minute (an index of the counts) and whether ts is its first moment.
+	minute := func(ts int64) (int64, bool) {
+		m := floorDiv(ts-p.Offset, minuteNs)
+		return m - p.From, ts == m*minuteNs+p.Offset
+	}
 	counts := map[uint64]*streamCount{}
 	get := func(ls labels.Labels, h uint64) *streamCount {
 		c := counts[h]
@@ -41,7 +56,8 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		}
 		return c
 	}
-	for _, seg := range sn.segments {
+	for si := range sn.segments {
+		seg := &sn.segments[si]
 		if seg.idx.MaxT < start || seg.idx.MinT >= end {
 			continue
 		}
@@ -52,9 +68,13 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 			}
 			c := get(st.Labels, st.Fingerprint)
 			c.ivs = append(c.ivs, [2]int64{max(st.MinT, start), min(st.MaxT, end-1)})
+			c.parts = append(c.parts, part{seg: seg, ord: i, minT: max(st.MinT, start), maxT: min(st.MaxT, end-1)})
 			if seg.idx.Version < 2 || st.MetadataRows > 0 {
 				c.unsure = true
 				continue
+			}
+			if p.Offset != 0 {
+				continue // counted from its rows below
 			}
 			for _, m := range st.Minutes {
 				if i := m[0] - p.From; i >= 0 && i < n {
@@ -92,25 +112,36 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		for h, es := range tails {
 			c := counts[h]
 			es = logql.SortDedup(orders[h].apply(es))
+			c.tail = es
 			c.ivs = append(c.ivs, [2]int64{es[0].Timestamp, es[len(es)-1].Timestamp})
 			for _, e := range es {
-				m := e.Timestamp / minuteNs
-				if e.Timestamp%minuteNs < 0 {
-					m-- // floor
-				}
-				i := m - p.From
+				i, first := minute(e.Timestamp)
 				c.mc.Entries[i]++
 				c.mc.Bytes[i] += int64(len(e.Line))
-				if e.Timestamp == m*minuteNs {
+				if first {
 					c.mc.StartEntries[i]++
 					c.mc.StartBytes[i] += int64(len(e.Line))
 				}
 			}
 		}
 	}
+	if p.Offset != 0 {
+		if err := s.countRows(ctx, p.Tenant, counts, start, end, minute); err != nil {
+			return nil, err
+		}
+	}
+	var overlapping []*streamCount
+	for _, c := range counts {
+		if !c.unsure && overlaps(c.ivs) {
+			overlapping = append(overlapping, c)
+		}
+	}
+	if err := s.dropDuplicates(ctx, p.Tenant, overlapping, minute); err != nil {
+		return nil, err
+	}
 	res := &logql.MinuteCountResult{}
 	for h, c := range counts {
-		if c.unsure || overlaps(c.ivs) {
+		if c.unsure {
 			res.Rest = append(res.Rest, h)
 			continue
 		}
@@ -138,4 +169,218 @@ func overlaps(ivs [][2]int64) bool {
 		}
 	}
 	return false
+}
+
+// overlapWindows returns the moments that two or more of the intervals (both ends included)
+// hold, as disjoint intervals, ascending.
+func overlapWindows(ivs [][2]int64) [][2]int64 {
+	ivs = slices.Clone(ivs)
+	slices.SortFunc(ivs, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	var out [][2]int64
+	var reach int64 // the furthest end of the intervals before i
+	for i, iv := range ivs {
+		if i == 0 {
+			reach = iv[1]
+			continue
+		}
+		lo, hi := iv[0], min(iv[1], reach)
+		reach = max(reach, iv[1])
+		if lo > hi {
+			continue
+		}
+		if k := len(out) - 1; k >= 0 && lo <= out[k][1]+1 {
+			out[k][1] = max(out[k][1], hi)
+			continue
+		}
+		out = append(out, [2]int64{lo, hi})
+	}
+	return out
+}
+
+// dropDuplicates takes the exact duplicates of each stream off its counts. A duplicate has
+// its copies in two sources (objects are de-duplicated when built, the tail when read) at
+// one timestamp, which lies where the sources overlap: the timestamps there are read from
+// each object, and lines only for a timestamp that two sources have.
+func (s *Store) dropDuplicates(ctx context.Context, tenant string, streams []*streamCount, minute func(int64) (int64, bool)) error {
+	if len(streams) == 0 {
+		return nil
+	}
+	type key struct {
+		c  *streamCount
+		ts int64
+	}
+	wins := map[*streamCount][][2]int64{}
+	bySeg := map[*segment][]chunk.Window{}
+	var segs []*segment
+	cOf := map[*segment][]*streamCount{} // by stream ordinal
+	for _, c := range streams {
+		ws := overlapWindows(c.ivs)
+		wins[c] = ws
+		for _, pt := range c.parts {
+			for _, w := range ws {
+				if w[1] < pt.minT || w[0] > pt.maxT {
+					continue
+				}
+				if _, ok := bySeg[pt.seg]; !ok {
+					segs = append(segs, pt.seg)
+					cOf[pt.seg] = make([]*streamCount, len(pt.seg.idx.Streams))
+				}
+				bySeg[pt.seg] = append(bySeg[pt.seg], chunk.Window{Ord: pt.ord, Start: w[0], End: w[1] + 1})
+				cOf[pt.seg][pt.ord] = c
+			}
+		}
+	}
+	// Which sources have each timestamp of the overlaps: objects by segment, the tail as nil.
+	var mu sync.Mutex
+	sources := map[key][]*segment{}
+	add := func(k key, seg *segment) {
+		if !slices.Contains(sources[k], seg) {
+			sources[k] = append(sources[k], seg)
+		}
+	}
+	for c, ws := range wins {
+		for _, e := range c.tail {
+			if inWindows(ws, e.Timestamp) {
+				add(key{c, e.Timestamp}, nil)
+			}
+		}
+	}
+	err := parallel.ForEach(ctx, segs, scanWorkers, func(ctx context.Context, seg *segment) error {
+		return s.readObject(ctx, tenant, seg, chunk.Scan{Windows: bySeg[seg]}, nil, func(row *chunk.Row) error {
+			mu.Lock()
+			add(key{cOf[seg][row.Ord], row.Ts}, seg)
+			mu.Unlock()
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	// Lines of the timestamps that two sources have.
+	lines := map[key]map[string]int{} // line -> sources holding it
+	bySeg = map[*segment][]chunk.Window{}
+	segs = segs[:0]
+	for k, ss := range sources {
+		if len(ss) < 2 {
+			continue
+		}
+		lines[k] = map[string]int{}
+		for _, seg := range ss {
+			if seg == nil {
+				for _, e := range k.c.tail {
+					if e.Timestamp == k.ts {
+						lines[k][string(e.Line)]++
+					}
+				}
+				continue
+			}
+			if _, ok := bySeg[seg]; !ok {
+				segs = append(segs, seg)
+			}
+			for ord, c := range cOf[seg] {
+				if c != nil && c == k.c {
+					bySeg[seg] = append(bySeg[seg], chunk.Window{Ord: ord, Start: k.ts, End: k.ts + 1})
+				}
+			}
+		}
+	}
+	err = parallel.ForEach(ctx, segs, scanWorkers, func(ctx context.Context, seg *segment) error {
+		return s.readObject(ctx, tenant, seg, chunk.Scan{Windows: bySeg[seg], Columns: chunk.ColLine}, nil, func(row *chunk.Row) error {
+			mu.Lock()
+			lines[key{cOf[seg][row.Ord], row.Ts}][string(row.Line)]++
+			mu.Unlock()
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for k, ls := range lines {
+		i, first := minute(k.ts)
+		for line, n := range ls {
+			if n < 2 {
+				continue
+			}
+			mc := &k.c.mc
+			mc.Entries[i] -= int64(n - 1)
+			mc.Bytes[i] -= int64(n-1) * int64(len(line))
+			if first {
+				mc.StartEntries[i] -= int64(n - 1)
+				mc.StartBytes[i] -= int64(n-1) * int64(len(line))
+			}
+		}
+	}
+	return nil
+}
+
+// countRows adds the object rows of the counted streams in [start, end) to their counts,
+// reading only timestamps and sizes.
+func (s *Store) countRows(ctx context.Context, tenant string, counts map[uint64]*streamCount, start, end int64, minute func(int64) (int64, bool)) error {
+	bySeg := map[*segment][]chunk.Window{}
+	cOf := map[*segment][]*streamCount{} // by stream ordinal
+	var segs []*segment
+	for _, c := range counts {
+		if c.unsure {
+			continue
+		}
+		for _, pt := range c.parts {
+			if _, ok := bySeg[pt.seg]; !ok {
+				segs = append(segs, pt.seg)
+				cOf[pt.seg] = make([]*streamCount, len(pt.seg.idx.Streams))
+			}
+			bySeg[pt.seg] = append(bySeg[pt.seg], chunk.Window{Ord: pt.ord, Start: start, End: end})
+			cOf[pt.seg][pt.ord] = c
+		}
+	}
+	var mu sync.Mutex
+	return parallel.ForEach(ctx, segs, scanWorkers, func(ctx context.Context, seg *segment) error {
+		// Rows are added under the lock a few thousand at a time.
+		type counted struct {
+			c     *streamCount
+			ts    int64
+			bytes int
+		}
+		var buf []counted
+		byOrd := cOf[seg]
+		add := func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range buf {
+				i, first := minute(r.ts)
+				mc := &r.c.mc
+				mc.Entries[i]++
+				mc.Bytes[i] += int64(r.bytes)
+				if first {
+					mc.StartEntries[i]++
+					mc.StartBytes[i] += int64(r.bytes)
+				}
+			}
+			buf = buf[:0]
+		}
+		err := s.readObject(ctx, tenant, seg, chunk.Scan{Windows: bySeg[seg], Columns: chunk.ColSize}, nil, func(row *chunk.Row) error {
+			if buf = append(buf, counted{byOrd[row.Ord], row.Ts, row.Size}); len(buf) == 4096 {
+				add()
+			}
+			return nil
+		})
+		add()
+		return err
+	})
+}
+
+func inWindows(ws [][2]int64, ts int64) bool {
+	for _, w := range ws {
+		if ts >= w[0] && ts <= w[1] {
+			return true
+		}
+	}
+	return false
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }

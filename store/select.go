@@ -177,7 +177,8 @@ func (s *Store) produce(ctx context.Context, p logql.SelectParams, plans map[uin
 	// different objects interleave, which the iterator contract allows.
 	return parallel.ForEach(ctx, segOrder, scanWorkers, func(ctx context.Context, seg *segment) error {
 		bb := &batcher{emit: emit, pool: pool}
-		err := s.readObject(ctx, p.Tenant, seg, bySeg[seg], p.Start, p.End, cols, lits, filter, func(row *chunk.Row) error {
+		sc := chunk.Scan{Ordinals: bySeg[seg], Start: p.Start, End: p.End, Columns: cols, Contains: lits}
+		err := s.readObject(ctx, p.Tenant, seg, sc, filter, func(row *chunk.Row) error {
 			st := &seg.idx.Streams[row.Ord]
 			return bb.add(st.Labels, st.Fingerprint, row)
 		})
@@ -195,8 +196,8 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 	all := slices.Clone(sp.tail)
 	for _, pt := range sp.parts {
 		// Exact duplicates are found by their lines: a merged stream always reads them.
-		cols := columns(p, filter) | chunk.ColLine
-		err := s.readObject(ctx, p.Tenant, pt.seg, []int{pt.ord}, p.Start, p.End, cols, literals(p.LineFilters), filter, func(row *chunk.Row) error {
+		sc := chunk.Scan{Ordinals: []int{pt.ord}, Start: p.Start, End: p.End, Columns: columns(p, filter) | chunk.ColLine, Contains: literals(p.LineFilters)}
+		err := s.readObject(ctx, p.Tenant, pt.seg, sc, filter, func(row *chunk.Row) error {
 			all = append(all, logql.RawEntry{Timestamp: row.Ts, Line: bytes.Clone(row.Line), Metadata: row.Metadata})
 			return nil
 		})
@@ -212,16 +213,16 @@ func (s *Store) emitMerged(ctx context.Context, p logql.SelectParams, sp *stream
 	return nil
 }
 
-// readObject reads the given stream ordinals of one visible object, decoding only cols.
-func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, ords []int, start, end int64, cols chunk.Columns,
-	contains [][]string, filter func([]byte) bool, fn func(row *chunk.Row) error) error {
+// readObject scans one visible object; filter, when set, drops the rows whose lines the
+// query's line filters would drop.
+func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, sc chunk.Scan, filter func([]byte) bool,
+	fn func(row *chunk.Row) error) error {
 	key := schemas.DataKey(tenant, seg.id)
 	obj, err := s.openObject(ctx, key, seg.idx)
 	if err != nil {
 		return s.objectErr(ctx, seg.id, err)
 	}
 	s.m.objectsRead.Inc()
-	sc := chunk.Scan{Ordinals: ords, Start: start, End: end, Columns: cols, Contains: contains}
 	rr := &rangeReader{ctx: ctx, bucket: s.bucket, key: key, size: obj.Size()}
 	ranges, err := obj.Ranges(sc)
 	if err == nil {

@@ -80,7 +80,7 @@ func (q *Querier) CountMinutes(_ context.Context, p logql.CountParams) (*logql.M
 		if !labels.MatchLabels(b.Labels, p.Matchers...) {
 			continue
 		}
-		es := entriesIn(b, p.From*minute, (p.Through+1)*minute)
+		es := entriesIn(b, p.From*minute+p.Offset, (p.Through+1)*minute+p.Offset)
 		if len(es) == 0 {
 			continue
 		}
@@ -92,10 +92,14 @@ func (q *Querier) CountMinutes(_ context.Context, p logql.CountParams) (*logql.M
 				rest = true
 				break
 			}
-			i := e.Timestamp/minute - p.From
+			t := e.Timestamp - p.Offset
+			i := t/minute - p.From
+			if t%minute < 0 {
+				i--
+			}
 			mc.Entries[i]++
 			mc.Bytes[i] += int64(len(e.Line))
-			if e.Timestamp%minute == 0 {
+			if t%minute == 0 {
 				mc.StartEntries[i]++
 				mc.StartBytes[i] += int64(len(e.Line))
 			}
