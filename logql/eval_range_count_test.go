@@ -96,3 +96,38 @@ func TestMinuteCountsMatchReading(t *testing.T) {
 		f(logql.Params{Query: query, Start: t0.Add(20*time.Minute + 30*time.Second), End: t0.Add(20*time.Minute + 30*time.Second), Instant: true})
 	}
 }
+
+// refusing is a MinuteCounter that cannot count (as storage past its bound says).
+type refusing struct {
+	*logqltest.Querier
+	calls int
+}
+
+func (r *refusing) CountMinutes(context.Context, logql.CountParams) (*logql.MinuteCountResult, error) {
+	r.calls++
+	return nil, nil
+}
+
+// When storage cannot count, the engine reads the entries and answers the same.
+func TestMinuteCountsRefusedAreRead(t *testing.T) {
+	q := logqltest.New()
+	ls := labels.FromStrings("app", "a")
+	for i := range 300 {
+		q.Add("t", ls, logql.RawEntry{Timestamp: t0.Add(time.Duration(i) * 7 * time.Second).UnixNano(), Line: []byte(fmt.Sprint("line ", i))})
+	}
+	r := &refusing{Querier: q}
+	p := logql.Params{Tenant: "t", Query: `sum(count_over_time({app="a"}[1m]))`, Start: t0.Add(90 * time.Second), End: t0.Add(30 * time.Minute), Step: time.Minute}
+	got, err := logql.NewEngine(logql.EngineConfig{MaxSeries: 100}, r, nil).Query(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := logql.NewEngine(logql.EngineConfig{MaxSeries: 100}, readOnly{q}, nil).Query(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gj, _ := json.Marshal(got.Value)
+	wj, _ := json.Marshal(want.Value)
+	if r.calls != 1 || string(gj) != string(wj) || len(wj) < 100 {
+		t.Fatalf("%d calls; got %.300s, want %.300s", r.calls, gj, wj)
+	}
+}

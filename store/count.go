@@ -14,6 +14,10 @@ import (
 
 const minuteNs = int64(60e9)
 
+// maxCountCells bounds the streams times minutes that CountMinutes holds counts for (four
+// int64 each: 64 MB); past it, it says it cannot count and the engine reads the entries.
+var maxCountCells = int64(2 << 20)
+
 // streamCount is one stream's counts while CountMinutes gathers them.
 type streamCount struct {
 	mc     logql.MinuteCounts
@@ -37,8 +41,11 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		return nil, err
 	}
 	n := p.Through - p.From + 1
-	if n <= 0 || n > 1<<20 {
+	if n <= 0 {
 		return &logql.MinuteCountResult{}, nil
+	}
+	if n > maxCountCells {
+		return nil, nil // the engine reads instead
 	}
 	start, end := p.From*minuteNs+p.Offset, (p.Through+1)*minuteNs+p.Offset
 	// minute returns ts's minute (an index of the counts) and whether ts is its first moment.
@@ -47,9 +54,13 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		return m - p.From, ts == m*minuteNs+p.Offset
 	}
 	counts := map[uint64]*streamCount{}
+	tooMany := false // streams times minutes past maxCountCells
 	get := func(ls labels.Labels, h uint64) *streamCount {
 		c := counts[h]
 		if c == nil {
+			if tooMany = tooMany || int64(len(counts)+1)*n > maxCountCells; tooMany {
+				return nil
+			}
 			c = &streamCount{mc: logql.MinuteCounts{Labels: ls, Hash: h, Entries: make([]int64, n), Bytes: make([]int64, n),
 				StartEntries: make([]int64, n), StartBytes: make([]int64, n)}}
 			counts[h] = c
@@ -67,6 +78,9 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 				continue
 			}
 			c := get(st.Labels, st.Fingerprint)
+			if c == nil {
+				return nil, nil // too many to count: the engine reads instead
+			}
 			c.ivs = append(c.ivs, [2]int64{max(st.MinT, start), min(st.MaxT, end-1)})
 			c.parts = append(c.parts, part{seg: seg, ord: i, minT: max(st.MinT, start), maxT: min(st.MaxT, end-1)})
 			if seg.idx.Version < 2 || st.MetadataRows > 0 {
@@ -95,6 +109,9 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 		orders := map[uint64]*busOrder{}
 		err := s.readTail(ctx, p.Tenant, sn.after, start, end, p.Matchers, nil, func(e *tailEntry) {
 			c := get(e.ls, e.hash)
+			if c == nil {
+				return
+			}
 			if len(e.md) > 0 {
 				c.unsure = true
 			}
@@ -124,6 +141,9 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 				}
 			}
 		}
+	}
+	if tooMany {
+		return nil, nil
 	}
 	if p.Offset != 0 {
 		if err := s.countRows(ctx, p.Tenant, counts, start, end, minute); err != nil {

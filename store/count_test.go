@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/loki/pkg/push"
 
 	"github.com/jetlog/jetlog/logql"
+	"github.com/jetlog/jetlog/store"
 )
 
 // Per-minute counts from the index and the tail equal the entries a query reads; streams
@@ -137,6 +138,16 @@ func TestCountMinutesOfOverlappingSources(t *testing.T) {
 			if w := fmt.Sprint(want.Entries, want.StartEntries, want.Bytes, want.StartBytes); got != w {
 				t.Fatalf("offset %d, %s: counted %s, read %s", off, st.Labels, got, w)
 			}
+		}
+	}
+	// Past its bound of streams times minutes (3 streams of 9 minutes here) the store says
+	// it cannot count, so that the engine reads instead.
+	for bound, counts := range map[int64]bool{27: true, 26: false} {
+		restore := store.SetMaxCountCells(bound)
+		res, err := e.store.CountMinutes(ctx, logql.CountParams{Tenant: "t", From: 499, Through: 507, Offset: 7})
+		restore()
+		if err != nil || (res != nil) != counts {
+			t.Fatalf("bound %d: result %v (%v), want one: %v", bound, res, err, counts)
 		}
 	}
 }
