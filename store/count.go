@@ -30,11 +30,10 @@ type streamCount struct {
 // CountMinutes implements logql.MinuteCounter from the index segments' per-minute counts
 // (version 2: with minute starts and metadata row counts) and the bus tail. Minutes shifted
 // by an Offset are counted from the objects' timestamp and size columns instead, without
-// handing rows to the engine. A stream is left to be read (Rest) when an index cannot
-// count it or when it has structured metadata. Where
-// two of a stream's sources overlap in time an exact duplicate could be counted twice: the
-// rows there are read (timestamps, and lines only where two sources share a timestamp)
-// and the duplicates taken off the counts.
+// handing rows to the engine. A stream is left to be read (Rest) when an index cannot count
+// it or when it has structured metadata. Where two of a stream's sources overlap in time, an
+// exact duplicate could be counted twice: the rows there are read (timestamps, and lines only
+// where two sources share a timestamp) and the duplicates taken off the counts.
 func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.MinuteCountResult, error) {
 	sn, err := s.snapshot(ctx, p.Tenant)
 	if err != nil {
