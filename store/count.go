@@ -229,23 +229,15 @@ func (s *Store) dropDuplicates(ctx context.Context, tenant string, streams []*st
 		ts int64
 	}
 	wins := map[*streamCount][][2]int64{}
-	bySeg := map[*segment][]chunk.Window{}
-	var segs []*segment
-	cOf := map[*segment][]*streamCount{} // by stream ordinal
+	var overlaps windowReads
 	for _, c := range streams {
 		ws := overlapWindows(c.ivs)
 		wins[c] = ws
 		for _, pt := range c.parts {
 			for _, w := range ws {
-				if w[1] < pt.minT || w[0] > pt.maxT {
-					continue
+				if w[1] >= pt.minT && w[0] <= pt.maxT {
+					overlaps.add(c, pt, w[0], w[1]+1)
 				}
-				if _, ok := bySeg[pt.seg]; !ok {
-					segs = append(segs, pt.seg)
-					cOf[pt.seg] = make([]*streamCount, len(pt.seg.idx.Streams))
-				}
-				bySeg[pt.seg] = append(bySeg[pt.seg], chunk.Window{Ord: pt.ord, Start: w[0], End: w[1] + 1})
-				cOf[pt.seg][pt.ord] = c
 			}
 		}
 	}
@@ -264,21 +256,19 @@ func (s *Store) dropDuplicates(ctx context.Context, tenant string, streams []*st
 			}
 		}
 	}
-	err := parallel.ForEach(ctx, segs, scanWorkers, func(ctx context.Context, seg *segment) error {
-		return s.readObject(ctx, tenant, seg, chunk.Scan{Windows: bySeg[seg]}, nil, func(row *chunk.Row) error {
+	err := s.readWindows(ctx, tenant, &overlaps, 0, func(seg *segment) (func(*streamCount, *chunk.Row), func()) {
+		return func(c *streamCount, row *chunk.Row) {
 			mu.Lock()
-			add(key{cOf[seg][row.Ord], row.Ts}, seg)
+			add(key{c, row.Ts}, seg)
 			mu.Unlock()
-			return nil
-		})
+		}, nil
 	})
 	if err != nil {
 		return err
 	}
 	// Lines of the timestamps that two sources have.
 	lines := map[key]map[string]int{} // line -> sources holding it
-	bySeg = map[*segment][]chunk.Window{}
-	segs = segs[:0]
+	var shared windowReads
 	for k, ss := range sources {
 		if len(ss) < 2 {
 			continue
@@ -293,23 +283,19 @@ func (s *Store) dropDuplicates(ctx context.Context, tenant string, streams []*st
 				}
 				continue
 			}
-			if _, ok := bySeg[seg]; !ok {
-				segs = append(segs, seg)
-			}
-			for ord, c := range cOf[seg] {
-				if c != nil && c == k.c {
-					bySeg[seg] = append(bySeg[seg], chunk.Window{Ord: ord, Start: k.ts, End: k.ts + 1})
+			for _, pt := range k.c.parts {
+				if pt.seg == seg {
+					shared.add(k.c, pt, k.ts, k.ts+1)
 				}
 			}
 		}
 	}
-	err = parallel.ForEach(ctx, segs, scanWorkers, func(ctx context.Context, seg *segment) error {
-		return s.readObject(ctx, tenant, seg, chunk.Scan{Windows: bySeg[seg], Columns: chunk.ColLine}, nil, func(row *chunk.Row) error {
+	err = s.readWindows(ctx, tenant, &shared, chunk.ColLine, func(*segment) (func(*streamCount, *chunk.Row), func()) {
+		return func(c *streamCount, row *chunk.Row) {
 			mu.Lock()
-			lines[key{cOf[seg][row.Ord], row.Ts}][string(row.Line)]++
+			lines[key{c, row.Ts}][string(row.Line)]++
 			mu.Unlock()
-			return nil
-		})
+		}, nil
 	})
 	if err != nil {
 		return err
@@ -335,55 +321,85 @@ func (s *Store) dropDuplicates(ctx context.Context, tenant string, streams []*st
 // countRows adds the object rows of the counted streams in [start, end) to their counts,
 // reading only timestamps and sizes.
 func (s *Store) countRows(ctx context.Context, tenant string, counts map[uint64]*streamCount, start, end int64, minute func(int64) (int64, bool)) error {
-	bySeg := map[*segment][]chunk.Window{}
-	cOf := map[*segment][]*streamCount{} // by stream ordinal
-	var segs []*segment
+	var reads windowReads
 	for _, c := range counts {
 		if c.unsure {
 			continue
 		}
 		for _, pt := range c.parts {
-			if _, ok := bySeg[pt.seg]; !ok {
-				segs = append(segs, pt.seg)
-				cOf[pt.seg] = make([]*streamCount, len(pt.seg.idx.Streams))
-			}
-			bySeg[pt.seg] = append(bySeg[pt.seg], chunk.Window{Ord: pt.ord, Start: start, End: end})
-			cOf[pt.seg][pt.ord] = c
+			reads.add(c, pt, start, end)
 		}
 	}
+	// Rows are added under the lock a few thousand at a time.
+	type counted struct {
+		c     *streamCount
+		ts    int64
+		bytes int
+	}
 	var mu sync.Mutex
-	return parallel.ForEach(ctx, segs, scanWorkers, func(ctx context.Context, seg *segment) error {
-		// Rows are added under the lock a few thousand at a time.
-		type counted struct {
-			c     *streamCount
-			ts    int64
-			bytes int
+	bufs := sync.Pool{New: func() any { return new([]counted) }}
+	flush := func(buf *[]counted) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range *buf {
+			i, first := minute(r.ts)
+			mc := &r.c.mc
+			mc.Entries[i]++
+			mc.Bytes[i] += int64(r.bytes)
+			if first {
+				mc.StartEntries[i]++
+				mc.StartBytes[i] += int64(r.bytes)
+			}
 		}
-		var buf []counted
-		byOrd := cOf[seg]
-		add := func() {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, r := range buf {
-				i, first := minute(r.ts)
-				mc := &r.c.mc
-				mc.Entries[i]++
-				mc.Bytes[i] += int64(r.bytes)
-				if first {
-					mc.StartEntries[i]++
-					mc.StartBytes[i] += int64(r.bytes)
+		*buf = (*buf)[:0]
+	}
+	return s.readWindows(ctx, tenant, &reads, chunk.ColSize, func(*segment) (func(*streamCount, *chunk.Row), func()) {
+		buf := bufs.Get().(*[]counted)
+		return func(c *streamCount, row *chunk.Row) {
+				if *buf = append(*buf, counted{c, row.Ts, row.Size}); len(*buf) == 4096 {
+					flush(buf)
 				}
+			}, func() {
+				flush(buf)
+				bufs.Put(buf)
 			}
-			buf = buf[:0]
+	})
+}
+
+// windowReads are the time windows of stream parts that a count reads, by object.
+type windowReads struct {
+	segs    []*segment
+	windows map[*segment][]chunk.Window
+	streams map[*segment][]*streamCount // by stream ordinal
+}
+
+func (r *windowReads) add(c *streamCount, pt part, start, end int64) {
+	if r.windows == nil {
+		r.windows, r.streams = map[*segment][]chunk.Window{}, map[*segment][]*streamCount{}
+	}
+	if _, ok := r.windows[pt.seg]; !ok {
+		r.segs = append(r.segs, pt.seg)
+		r.streams[pt.seg] = make([]*streamCount, len(pt.seg.idx.Streams))
+	}
+	r.windows[pt.seg] = append(r.windows[pt.seg], chunk.Window{Ord: pt.ord, Start: start, End: end})
+	r.streams[pt.seg][pt.ord] = c
+}
+
+// readWindows scans the windows of every object, a few objects at once, decoding cols
+// besides timestamps. Each object's scan calls open for a function that gets its rows (with
+// their streams) and, unless nil, one to call once they are all read.
+func (s *Store) readWindows(ctx context.Context, tenant string, r *windowReads, cols chunk.Columns,
+	open func(seg *segment) (row func(*streamCount, *chunk.Row), done func())) error {
+	return parallel.ForEach(ctx, r.segs, scanWorkers, func(ctx context.Context, seg *segment) error {
+		fn, done := open(seg)
+		if done != nil {
+			defer done()
 		}
-		err := s.readObject(ctx, tenant, seg, chunk.Scan{Windows: bySeg[seg], Columns: chunk.ColSize}, nil, func(row *chunk.Row) error {
-			if buf = append(buf, counted{byOrd[row.Ord], row.Ts, row.Size}); len(buf) == 4096 {
-				add()
-			}
+		byOrd := r.streams[seg]
+		return s.readObject(ctx, tenant, seg, chunk.Scan{Windows: r.windows[seg], Columns: cols}, nil, func(row *chunk.Row) error {
+			fn(byOrd[row.Ord], row)
 			return nil
 		})
-		add()
-		return err
 	})
 }
 
