@@ -13,6 +13,9 @@ import (
 // How a query's rows reach the engine: in batches of one stream whose lines share an arena,
 // recycled through a per-query pool, handed out by Next or Walk.
 
+// batchSize bounds the entries of one emitted batch, and so the memory a scan holds.
+const batchSize = 1024
+
 func splitBatches(ls labels.Labels, h uint64, es []logql.RawEntry) []*logql.Batch {
 	var out []*logql.Batch
 	for len(es) > 0 {

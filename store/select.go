@@ -17,9 +17,6 @@ import (
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-// batchSize bounds the entries of one emitted batch, and so the memory a scan holds.
-const batchSize = 1024
-
 // part is one stream's rows in one visible object.
 type part struct {
 	seg        *segment
