@@ -86,6 +86,9 @@ func toNATS(m *schemas.Message) *nats.Msg {
 	h.Set(schemas.HeaderMsgID, m.MsgID)
 	h.Set(schemas.HeaderTenant, m.Tenant)
 	h.Set(schemas.HeaderFormat, schemas.FormatPushSnappy)
+	if m.Times.Known {
+		h.Set(schemas.HeaderTimes, m.Times.Header())
+	}
 	return &nats.Msg{Subject: m.Subject, Header: h, Data: m.Payload}
 }
 

@@ -75,7 +75,10 @@ func (r *seqReader) fetch(max int, wait time.Duration, fn func(schemas.TailMessa
 		if err != nil {
 			continue // not a log subject
 		}
-		if err := fn(schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: partition, Tenant: tenant, Format: msg.Headers().Get(schemas.HeaderFormat), Payload: msg.Data()}, msg.Subject()); err != nil {
+		h := msg.Headers()
+		tm := schemas.TailMessage{Seq: meta.Sequence.Stream, Partition: partition, Tenant: tenant, Format: h.Get(schemas.HeaderFormat), Payload: msg.Data(),
+			Times: schemas.ParseTimes(h.Get(schemas.HeaderTimes))}
+		if err := fn(tm, msg.Subject()); err != nil {
 			return pending, n, err
 		}
 	}

@@ -66,6 +66,10 @@ func (p *recordingPublisher) streams(t *testing.T) map[string][]push.Entry {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Readers skip a message by its time range without decoding it: it must be exact.
+		if want := schemas.TimesOf(req.Streams); m.Times != want || !m.Times.Known {
+			t.Fatalf("message times %+v, its entries span %+v", m.Times, want)
+		}
 		for _, s := range req.Streams {
 			if got := schemas.Partition(m.Tenant, s.Labels, testPartitions); got != m.Partition {
 				t.Fatalf("stream %s in partition %d, want %d", s.Labels, m.Partition, got)

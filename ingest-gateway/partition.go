@@ -113,6 +113,7 @@ func (b *batcher) flush() error {
 		Tenant:    b.tenant,
 		Partition: b.partition,
 		Payload:   payload,
+		Times:     schemas.TimesOf(b.cur),
 	})
 	b.cur, b.curSize = nil, 0
 	return nil

@@ -22,6 +22,10 @@ const (
 	HeaderMsgID   = "Nats-Msg-Id"
 	HeaderTenant  = "Jetlog-Tenant"
 	HeaderFormat  = "Jetlog-Format"
+	// HeaderTimes holds "<min> <max>": the first and last timestamp (Unix nanoseconds) of the
+	// payload's entries, so that a reader of the bus can skip a message without decoding it.
+	// Messages published without it are read whole.
+	HeaderTimes = "Jetlog-Times"
 
 	// FormatPushSnappy is what jetlog publishes: a logproto.PushRequest compressed with
 	// snappy's block format, byte for byte what Loki's push API accepts as a body.
@@ -234,6 +238,56 @@ type Message struct {
 	Tenant    string
 	Partition int
 	Payload   []byte
+	Times     Times // of the payload's entries
+}
+
+// Times is the time range [Min, Max] (Unix nanoseconds, both included) of a message's
+// entries; the zero value (Known false) says nothing.
+type Times struct {
+	Min, Max int64
+	Known    bool
+}
+
+// TimesOf returns the time range of the streams' entries.
+func TimesOf(streams []push.Stream) Times {
+	var t Times
+	for _, s := range streams {
+		for i := range s.Entries {
+			ts := s.Entries[i].Timestamp.UnixNano()
+			if !t.Known || ts < t.Min {
+				t.Min = ts
+			}
+			if !t.Known || ts > t.Max {
+				t.Max = ts
+			}
+			t.Known = true
+		}
+	}
+	return t
+}
+
+// Header is the value of HeaderTimes for t.
+func (t Times) Header() string {
+	return strconv.FormatInt(t.Min, 10) + " " + strconv.FormatInt(t.Max, 10)
+}
+
+// ParseTimes reads a HeaderTimes value; a missing or malformed one gives the zero Times.
+func ParseTimes(h string) Times {
+	lo, hi, ok := strings.Cut(h, " ")
+	if !ok {
+		return Times{}
+	}
+	min, err1 := strconv.ParseInt(lo, 10, 64)
+	max, err2 := strconv.ParseInt(hi, 10, 64)
+	if err1 != nil || err2 != nil || min > max {
+		return Times{}
+	}
+	return Times{Min: min, Max: max, Known: true}
+}
+
+// Outside reports whether t is known and holds no moment of [start, end).
+func (t Times) Outside(start, end int64) bool {
+	return t.Known && (t.Max < start || t.Min >= end)
 }
 
 // TailMessage is one message read back from the bus. Payload decodes with DecodeBatch(Format,
@@ -244,6 +298,7 @@ type TailMessage struct {
 	Tenant    string
 	Format    string
 	Payload   []byte
+	Times     Times // from HeaderTimes
 }
 
 // Decode parses the message's payload.

@@ -98,3 +98,33 @@ func BenchmarkPartition(b *testing.B) {
 		b.Fatal(sum)
 	}
 }
+
+func TestTimes(t *testing.T) {
+	at := func(ns int64) push.Entry { return push.Entry{Timestamp: time.Unix(0, ns)} }
+	if got := TimesOf(nil); got.Known {
+		t.Fatalf("no entries: %+v", got)
+	}
+	tm := TimesOf([]push.Stream{{Entries: []push.Entry{at(5), at(-3)}}, {}, {Entries: []push.Entry{at(9), at(0)}}})
+	if tm != (Times{Min: -3, Max: 9, Known: true}) {
+		t.Fatalf("times %+v", tm)
+	}
+	if back := ParseTimes(tm.Header()); back != tm {
+		t.Fatalf("header %q reads back as %+v", tm.Header(), back)
+	}
+	for _, h := range []string{"", "5", "5 x", "9 3", " 1", "1 2 3"} {
+		if got := ParseTimes(h); got.Known {
+			t.Errorf("ParseTimes(%q) = %+v", h, got)
+		}
+	}
+	for _, c := range []struct {
+		start, end int64
+		outside    bool
+	}{{-10, -3, true}, {-10, -2, false}, {9, 20, false}, {10, 20, true}, {0, 1, false}} {
+		if got := tm.Outside(c.start, c.end); got != c.outside {
+			t.Errorf("Outside(%d, %d) = %v", c.start, c.end, got)
+		}
+	}
+	if (Times{}).Outside(0, 1) {
+		t.Error("an unknown range is outside")
+	}
+}

@@ -11,6 +11,7 @@ type metrics struct {
 	objectsDown  prometheus.Counter
 	// countedStreams counts streams whose counts a query took from the index.
 	countedStreams prometheus.Counter
+	tailSkipped    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,9 +25,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Snapshots the object store could not answer; the query was answered from the bus if it needed no stored object, else it failed with 503."}),
 		countedStreams: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_streams_counted_from_index_total",
 			Help: "Streams whose entry counts a query took from the index's per-minute counts instead of reading them."}),
+		tailSkipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_tail_messages_skipped_total",
+			Help: "Bus messages a query did not decode because their time range lies outside its own."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown, m.countedStreams)
+		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown, m.countedStreams, m.tailSkipped)
 	}
 	return m
 }

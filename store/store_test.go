@@ -61,11 +61,13 @@ func newStore(t *testing.T, bk objstore.Bucket, b *bus.Bus, tail store.Tail, reg
 func (e *env) publish(t *testing.T, tenant, lbls string, entries ...push.Entry) {
 	t.Helper()
 	p := schemas.Partition(tenant, lbls, e.bus.Partitions())
-	payload, id, err := schemas.EncodeBatch(tenant, p, []push.Stream{{Labels: lbls, Entries: entries}})
+	streams := []push.Stream{{Labels: lbls, Entries: entries}}
+	payload, id, err := schemas.EncodeBatch(tenant, p, streams)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.bus.PublishAll(context.Background(), []schemas.Message{{Subject: schemas.Subject(tenant, p), MsgID: id, Tenant: tenant, Partition: p, Payload: payload}}); err != nil {
+	msg := schemas.Message{Subject: schemas.Subject(tenant, p), MsgID: id, Tenant: tenant, Partition: p, Payload: payload, Times: schemas.TimesOf(streams)}
+	if err := e.bus.PublishAll(context.Background(), []schemas.Message{msg}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -288,5 +290,75 @@ func TestTailLineFilter(t *testing.T) {
 	sort.Strings(want)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %d lines %v\nwant %d %v", len(got), got, len(want), want)
+	}
+}
+
+// A query decodes only the bus messages whose time range meets its own, and still gets
+// every entry of the range: with ranges that end inside a message, between messages, and
+// messages published without their time range (read whole).
+func TestTailSkipsMessagesOutsideTheRange(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	e := &env{bus: testutil.Bus(t, 1)}
+	e.bucket = tempBucket(t)
+	e.store = newStore(t, e.bucket, e.bus, e.bus, reg)
+	for m := int64(0); m < 10; m++ { // message m holds 10m .. 10m+9
+		var es []push.Entry
+		for i := int64(0); i < 10; i++ {
+			es = append(es, entry(10*m+i, fmt.Sprint("line ", 10*m+i)))
+		}
+		if m == 7 {
+			p := schemas.Partition("t", `{app="a"}`, e.bus.Partitions())
+			payload, id, err := schemas.EncodeBatch("t", p, []push.Stream{{Labels: `{app="a"}`, Entries: es}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.bus.PublishAll(context.Background(), []schemas.Message{{Subject: schemas.Subject("t", p), MsgID: id, Tenant: "t", Partition: p, Payload: payload}}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		e.publish(t, "t", `{app="a"}`, es...)
+	}
+	skipped := func() float64 {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == "jetlog_store_tail_messages_skipped_total" {
+				return mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return -1
+	}
+	for _, r := range [][2]int64{{0, 100}, {25, 26}, {30, 40}, {39, 61}, {65, 85}, {100, 200}} {
+		before := skipped()
+		it, err := e.store.SelectLogs(context.Background(), logql.SelectParams{Tenant: "t", Start: r[0], End: r[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for it.Next() {
+			for _, en := range it.At().Entries {
+				if en.Timestamp < r[0] || en.Timestamp >= r[1] || string(en.Line) != fmt.Sprint("line ", en.Timestamp) {
+					t.Fatalf("range %v: entry %d %q", r, en.Timestamp, en.Line)
+				}
+				n++
+			}
+		}
+		if err := it.Err(); err != nil {
+			t.Fatal(err)
+		}
+		it.Close()
+		if want := min(r[1], 100) - min(r[0], 100); n != want {
+			t.Fatalf("range %v: %d entries, want %d", r, n, want)
+		}
+		// Messages wholly outside the range, except message 7, which has no time range.
+		var outside float64
+		for m := int64(0); m < 10; m++ {
+			if m != 7 && (10*m+9 < r[0] || 10*m >= r[1]) {
+				outside++
+			}
+		}
+		if got := skipped() - before; got != outside {
+			t.Fatalf("range %v: %v messages skipped, want %v", r, got, outside)
+		}
 	}
 }

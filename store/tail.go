@@ -39,6 +39,10 @@ func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uin
 	filter func([]byte) bool, fn func(e *tailEntry)) error {
 	var mu sync.Mutex // serializes fn
 	return s.tail.ReadTail(ctx, tenant, after, func(m schemas.TailMessage) error {
+		if m.Times.Outside(start, end) {
+			s.m.tailSkipped.Inc()
+			return nil // no entry in the range: not even decoded
+		}
 		sc := tailScratches.Get().(*tailScratch)
 		defer sc.release()
 		var cur labels.Labels
