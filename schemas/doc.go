@@ -24,6 +24,8 @@
 //	Jetlog-Tenant   the tenant ID, unescaped
 //	Jetlog-Format   "loki-push-snappy-v1" (FormatPushSnappy); "loki-push-v1" (FormatPushV1,
 //	                uncompressed) was written by earlier versions and is still read
+//	Jetlog-Times    "<first> <last>": the entries' earliest and latest timestamp (Unix ns);
+//	                missing on messages of earlier versions, which are then read whole
 //
 // An outside NATS subscriber consumes tenant t live with a subscription on
 // "logs.<TenantToken(t)>.*" and decodes each message with DecodeBatch(its Jetlog-Format
