@@ -273,16 +273,16 @@ func (t Times) Header() string {
 
 // ParseTimes reads a HeaderTimes value; a missing or malformed one gives the zero Times.
 func ParseTimes(h string) Times {
-	lo, hi, ok := strings.Cut(h, " ")
+	first, last, ok := strings.Cut(h, " ")
 	if !ok {
 		return Times{}
 	}
-	min, err1 := strconv.ParseInt(lo, 10, 64)
-	max, err2 := strconv.ParseInt(hi, 10, 64)
-	if err1 != nil || err2 != nil || min > max {
+	lo, err1 := strconv.ParseInt(first, 10, 64)
+	hi, err2 := strconv.ParseInt(last, 10, 64)
+	if err1 != nil || err2 != nil || lo > hi {
 		return Times{}
 	}
-	return Times{Min: min, Max: max, Known: true}
+	return Times{Min: lo, Max: hi, Known: true}
 }
 
 // Outside reports whether t is known and holds no moment of [start, end).
