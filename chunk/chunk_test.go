@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -163,4 +165,41 @@ func buildIndexed(tb testing.TB, streams []Stream) ([]byte, *Index) {
 		tb.Fatal(err)
 	}
 	return data, idx
+}
+
+// TestDamagedObjectsAreRefusedCheaply opens and scans many copies of an object with a few
+// random bytes changed: each is read or refused with ErrCorrupt, in bounded time and memory.
+// Damage once made the reader allocate the footer length an object claims (up to 4 GB),
+// decode a column as LZ4 (whose decoder doubles its buffer until memory runs out), or loop
+// forever on row group sizes that do not add up.
+func TestDamagedObjectsAreRefusedCheaply(t *testing.T) {
+	streams := []Stream{{Labels: labels.FromStrings("app", "a"), Entries: []Entry{{1, "one", labels.FromStrings("k", "v")}, {2, "two", nil}}}}
+	data, idx := buildIndexed(t, streams)
+	r := rand.New(rand.NewPCG(1, 2))
+	check := func(what string, err error) {
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%s: %v is not ErrCorrupt", what, err)
+		}
+	}
+	for i := 0; i < 60000; i++ {
+		b := bytes.Clone(data)
+		for range 1 + r.IntN(4) {
+			b[r.IntN(len(b))] = byte(r.IntN(256))
+		}
+		check("Read", Read(b, idx, []int{0}, 0, 10, func(int, int64, []byte, labels.Labels) error { return nil }))
+		rd := bytes.NewReader(b)
+		o, err := OpenObject(rd, int64(len(b)), idx)
+		if check("OpenObject", err); err != nil {
+			continue
+		}
+		sc := Scan{Ordinals: []int{0}, Start: 0, End: 10, Columns: ColSize, Contains: [][]string{{"one"}}}
+		_, err = o.Ranges(sc)
+		check("Ranges", err)
+		check("Scan", o.Scan(rd, sc, func(*Row) error { return nil }))
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	if ms.Sys > 1<<30 {
+		t.Fatalf("the runtime took %d MB from the system", ms.Sys>>20)
+	}
 }

@@ -2,12 +2,14 @@ package chunk
 
 import (
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -88,12 +90,18 @@ func OpenObject(r io.ReaderAt, size int64, idx *Index) (o *Object, err error) {
 			o, err = nil, fmt.Errorf("%w: %v", ErrCorrupt, p)
 		}
 	}()
+	if err := checkFooterLength(r, size); err != nil {
+		return nil, err
+	}
 	f, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.ReadBufferSize(readAhead))
 	if err != nil {
 		if isIOError(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if err := checkCodecs(f); err != nil {
+		return nil, err
 	}
 	if f.NumRows() != idx.Rows {
 		return nil, fmt.Errorf("%w: %d rows, index says %d", ErrCorrupt, f.NumRows(), idx.Rows)
@@ -286,6 +294,9 @@ func (o *Object) Ranges(sc Scan) (out [][2]int64, err error) {
 			rg := sortSearch(o.rgFirst, lo)
 			base := o.rgFirst[rg]
 			hi := min(sp.hi, base+rgs[rg].NumRows())
+			if hi <= lo {
+				return nil, fmt.Errorf("%w: row %d lies in no row group", ErrCorrupt, lo)
+			}
 			chunks := rgs[rg].ColumnChunks()
 			for _, c := range cols {
 				if c == colMetadata && !o.hasMetadata(sp.ord) {
@@ -330,6 +341,41 @@ const coalesceGap = 64 << 10
 // 1 indexes do not say).
 func (o *Object) hasMetadata(ord int) bool {
 	return o.idx.Version < 2 || o.idx.Streams[ord].MetadataRows > 0
+}
+
+// checkCodecs refuses column chunks compressed otherwise than objects are written (zstd):
+// parquet-go's LZ4 decoder, given bytes that are not LZ4, doubles its buffer until the
+// process runs out of memory, which no recover stops.
+func checkCodecs(f *parquet.File) error {
+	for _, rg := range f.Metadata().RowGroups {
+		for _, c := range rg.Columns {
+			if codec := c.MetaData.Codec; codec != format.Zstd && codec != format.Uncompressed {
+				return fmt.Errorf("%w: column %v compressed with %v", ErrCorrupt, c.MetaData.PathInSchema, codec)
+			}
+		}
+	}
+	return nil
+}
+
+// checkFooterLength refuses an object whose footer claims more bytes than the object has:
+// parquet-go allocates the length it reads there before reading the footer, so one flipped
+// bit would cost up to 4 GB per open.
+func checkFooterLength(r io.ReaderAt, size int64) error {
+	const framing = 12 // "PAR1" at the start; the footer length and "PAR1" at the end
+	if size < framing {
+		return fmt.Errorf("%w: %d bytes", ErrCorrupt, size)
+	}
+	var end [8]byte
+	if _, err := r.ReadAt(end[:], size-8); err != nil {
+		if isIOError(err) {
+			return err
+		}
+		return fmt.Errorf("%w: reading the footer length: %v", ErrCorrupt, err)
+	}
+	if n := int64(binary.LittleEndian.Uint32(end[:4])); n > size-framing {
+		return fmt.Errorf("%w: a footer of %d bytes in an object of %d", ErrCorrupt, n, size)
+	}
+	return nil
 }
 
 // Size is the object's size in bytes.

@@ -44,6 +44,10 @@ func (sr *scanner) rows(sp span) error {
 		}
 		base := o.rgFirst[rg]
 		end := min(hi, base+o.f.RowGroups()[rg].NumRows())
+		if end <= lo {
+			// Row group sizes that do not add up (a damaged footer): no progress is possible.
+			return fmt.Errorf("%w: row %d lies in no row group", ErrCorrupt, lo)
+		}
 		for row := lo - base; row < end-base; {
 			// A run of rows whose every asked column is in the current page.
 			run := end - base
