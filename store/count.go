@@ -149,10 +149,10 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 			return nil, err
 		}
 	}
-	var overlapping []*streamCount
+	overlapping := map[*streamCount][][2]int64{} // a stream's windows held by two sources
 	for _, c := range counts {
-		if !c.unsure && overlaps(c.ivs) {
-			overlapping = append(overlapping, c)
+		if ws := overlapWindows(c.ivs); !c.unsure && len(ws) > 0 {
+			overlapping[c] = ws
 		}
 	}
 	if err := s.dropDuplicates(ctx, p.Tenant, overlapping, minute); err != nil {
@@ -168,26 +168,6 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 	}
 	s.m.countedStreams.Add(float64(len(res.Streams)))
 	return res, nil
-}
-
-// overlaps reports whether two of the intervals share a moment.
-func overlaps(ivs [][2]int64) bool {
-	ivs = slices.Clone(ivs)
-	slices.SortFunc(ivs, func(a, b [2]int64) int {
-		switch {
-		case a[0] < b[0]:
-			return -1
-		case a[0] > b[0]:
-			return 1
-		}
-		return 0
-	})
-	for i := 1; i < len(ivs); i++ {
-		if ivs[i][0] <= ivs[i-1][1] {
-			return true
-		}
-	}
-	return false
 }
 
 // overlapWindows returns the moments that two or more of the intervals (both ends included)
@@ -220,19 +200,16 @@ func overlapWindows(ivs [][2]int64) [][2]int64 {
 // its copies in two sources (objects are de-duplicated when built, the tail when read) at
 // one timestamp, which lies where the sources overlap: the timestamps there are read from
 // each object, and lines only for a timestamp that two sources have.
-func (s *Store) dropDuplicates(ctx context.Context, tenant string, streams []*streamCount, minute func(int64) (int64, bool)) error {
-	if len(streams) == 0 {
+func (s *Store) dropDuplicates(ctx context.Context, tenant string, wins map[*streamCount][][2]int64, minute func(int64) (int64, bool)) error {
+	if len(wins) == 0 {
 		return nil
 	}
 	type key struct {
 		c  *streamCount
 		ts int64
 	}
-	wins := map[*streamCount][][2]int64{}
 	var overlaps windowReads
-	for _, c := range streams {
-		ws := overlapWindows(c.ivs)
-		wins[c] = ws
+	for c, ws := range wins {
 		for _, pt := range c.parts {
 			for _, w := range ws {
 				if w[1] >= pt.minT && w[0] <= pt.maxT {

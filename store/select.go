@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"sort"
 
 	"github.com/jetlog/jetlog/chunk"
 	"github.com/jetlog/jetlog/internal/parallel"
@@ -119,25 +118,18 @@ func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*str
 
 // overlapping reports whether any two of a stream's sources share a moment.
 func overlapping(sp *streamPlan) bool {
-	type iv struct{ lo, hi int64 }
-	var ivs []iv
+	var ivs [][2]int64
 	for _, pt := range sp.parts {
-		ivs = append(ivs, iv{pt.minT, pt.maxT})
+		ivs = append(ivs, [2]int64{pt.minT, pt.maxT})
 	}
 	if len(sp.tail) > 0 {
 		lo, hi := sp.tail[0].Timestamp, sp.tail[0].Timestamp
 		for _, e := range sp.tail {
 			lo, hi = min(lo, e.Timestamp), max(hi, e.Timestamp)
 		}
-		ivs = append(ivs, iv{lo, hi})
+		ivs = append(ivs, [2]int64{lo, hi})
 	}
-	sort.Slice(ivs, func(i, j int) bool { return ivs[i].lo < ivs[j].lo })
-	for i := 1; i < len(ivs); i++ {
-		if ivs[i].lo <= ivs[i-1].hi {
-			return true
-		}
-	}
-	return false
+	return len(overlapWindows(ivs)) > 0
 }
 
 // produce emits every planned stream: merged streams whole, the rest object by object.
