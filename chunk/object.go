@@ -184,13 +184,12 @@ type timeRange struct{ start, end int64 }
 
 // plan lists the rows a scan reads, in ascending order.
 func (o *Object) plan(sc Scan) ([]span, error) {
-	wins := sc.Windows
+	wins := slices.Clone(sc.Windows) // sorted below
 	if len(wins) == 0 {
 		for _, ord := range sc.Ordinals {
 			wins = append(wins, Window{ord, sc.Start, sc.End})
 		}
 	}
-	wins = slices.Clone(wins)
 	slices.SortFunc(wins, func(a, b Window) int { return cmp.Or(cmp.Compare(a.Ord, b.Ord), cmp.Compare(a.Start, b.Start)) })
 	var out []span
 	for k := 0; k < len(wins); {
