@@ -109,12 +109,9 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 	return line, true
 }
 
-// key resolves the line's pos-th key, cached per stream: first the previous line's key at
-// that position, then every key seen.
+// key resolves the line's pos-th key when scan did not find it at that position of the
+// previous line: from every key the stream had, else anew; it is then remembered at pos.
 func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
-	if pos < len(p.last) && p.last[pos].raw == string(raw) {
-		return p.last[pos]
-	}
 	k, ok := p.names[string(raw)]
 	if !ok {
 		k = p.resolve(raw, b)
