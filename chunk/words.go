@@ -313,13 +313,12 @@ type wordDecoder struct {
 	// short holds what each byte of an encoded line stands for, itself or a word of at
 	// most shortWord bytes, so that the loop over a line has no branch on which it is: the
 	// mispredicted branch between plain bytes and codes cost more than the copies.
+	// shortLens is its length, 0 for the bytes short does not hold (the escape, codes of
+	// longer words and codes outside the table), which take the slow path.
 	short     [256][shortWord]byte
 	shortLens [256]uint8
-	// slow marks the bytes short does not hold: the escape, codes of longer words and
-	// codes outside the table.
-	slow  [256]bool
-	words [maxWords][maxWordLen]byte
-	lens  [maxWords]uint8 // 0: no word has the code
+	words     [maxWords][maxWordLen]byte
+	lens      [maxWords]uint8 // 0: no word has the code
 }
 
 // shortWord bounds the words copied as one 16-byte move.
@@ -330,16 +329,13 @@ func newWordDecoder(words []string) *wordDecoder {
 	for c := range wordCodeFirst {
 		d.short[c][0], d.shortLens[c] = byte(c), 1
 	}
-	for c := wordCodeFirst; c < 256; c++ {
-		d.slow[c] = true
-	}
 	for i, w := range words {
 		copy(d.words[i][:], w)
 		d.lens[i] = uint8(len(w))
 		if len(w) <= shortWord {
 			c := wordCodeFirst + i
 			copy(d.short[c][:], w)
-			d.shortLens[c], d.slow[c] = uint8(len(w)), false
+			d.shortLens[c] = uint8(len(w))
 		}
 	}
 	return d
@@ -347,31 +343,41 @@ func newWordDecoder(words []string) *wordDecoder {
 
 // appendLine appends the line that enc encodes to dst.
 func (d *wordDecoder) appendLine(dst, enc []byte) ([]byte, error) {
+	n := len(dst)
+	if len(enc) <= maxRoomyLine {
+		// Room for every byte to be the longest word: no check inside the loop.
+		dst = slices.Grow(dst, len(enc)*maxWordLen)
+		dst = dst[:cap(dst)]
+		for i := 0; i < len(enc); i++ {
+			c := enc[i]
+			if l := d.shortLens[c]; l != 0 {
+				*(*[shortWord]byte)(dst[n:]) = d.short[c]
+				n += int(l)
+				continue
+			}
+			var err error
+			if i, n, err = d.slowByte(dst, enc, i, n); err != nil {
+				return nil, err
+			}
+		}
+		return dst[:n], nil
+	}
 	// Written by index into room kept at least the rest of enc plus maxWordLen, which only
 	// a code can use up (plain bytes are copied one for one, an escape halves): every byte
 	// is copied as shortWord or maxWordLen bytes, and appending cost more than the scan's
 	// other work on the line.
-	n := len(dst)
 	dst = slices.Grow(dst, len(enc)+maxWordLen)
 	dst = dst[:cap(dst)]
 	for i := 0; i < len(enc); i++ {
 		c := enc[i]
-		if !d.slow[c] {
+		if l := d.shortLens[c]; l != 0 {
 			*(*[shortWord]byte)(dst[n:]) = d.short[c]
-			n += int(d.shortLens[c])
-		} else if c == wordEscape {
-			if i++; i == len(enc) {
-				return nil, errCorruptWords
-			}
-			dst[n] = enc[i]
-			n++
+			n += int(l)
 		} else {
-			k := c - wordCodeFirst
-			if d.lens[k] == 0 {
-				return nil, errors.New("word code outside the table")
+			var err error
+			if i, n, err = d.slowByte(dst, enc, i, n); err != nil {
+				return nil, err
 			}
-			*(*[maxWordLen]byte)(dst[n:]) = d.words[k]
-			n += int(d.lens[k])
 		}
 		if rest := len(enc) - i - 1; len(dst)-n < rest+maxWordLen {
 			dst = slices.Grow(dst[:n], rest+maxWordLen)
@@ -379,4 +385,27 @@ func (d *wordDecoder) appendLine(dst, enc []byte) ([]byte, error) {
 		}
 	}
 	return dst[:n], nil
+}
+
+// maxRoomyLine bounds the encoded lines for which appendLine reserves maxWordLen bytes per
+// byte (64 KB at most) and then writes without checking the room left.
+const maxRoomyLine = 2 << 10
+
+// slowByte decodes enc[i], an escape or a code short does not hold, into dst at n, which
+// has room for maxWordLen bytes; it returns the index of the last byte it used and the
+// new length.
+func (d *wordDecoder) slowByte(dst, enc []byte, i, n int) (int, int, error) {
+	if c := enc[i]; c != wordEscape {
+		k := c - wordCodeFirst
+		if d.lens[k] == 0 {
+			return i, n, errors.New("word code outside the table")
+		}
+		*(*[maxWordLen]byte)(dst[n:]) = d.words[k]
+		return i, n + int(d.lens[k]), nil
+	}
+	if i++; i == len(enc) {
+		return i, n, errCorruptWords
+	}
+	dst[n] = enc[i]
+	return i, n + 1, nil
 }

@@ -2,6 +2,7 @@ package chunk
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,6 +94,13 @@ func FuzzWordsDecode(f *testing.F) {
 			t.Fatalf("%q: the encoder's trigrams differ from the line's", enc)
 		}
 		dec, err := newWordDecoder(words).appendLine(nil, enc)
+		// Past maxRoomyLine encoded bytes the decoder checks its room byte by byte: plain
+		// bytes before enc must not change what it decodes to.
+		pad := bytes.Repeat([]byte("x"), maxRoomyLine)
+		long, longErr := newWordDecoder(words).appendLine(slices.Clip(pad[:8]), append(slices.Clip(pad), enc...))
+		if (err == nil) != (longErr == nil) || err == nil && !bytes.Equal(long, append(append(pad[:8:8], pad...), dec...)) {
+			t.Fatalf("%q after %d plain bytes decodes to %d bytes (%v); alone to %q (%v)", enc, len(pad), len(long), longErr, dec, err)
+		}
 		if err != nil {
 			return
 		}

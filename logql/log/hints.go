@@ -1,6 +1,9 @@
 package log
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/jetlog/jetlog/logql/syntax"
 )
 
@@ -66,4 +69,34 @@ func labelFilterNames(f syntax.LabelFilter) []string {
 		return []string{f.Name}
 	}
 	return nil
+}
+
+// hints indexes what extractionHints computes for the builder. Every wanted name has an
+// index. A required name (one whose _extracted variant is wanted too) makes a group of the
+// two, either of which satisfies it; a parser may stop once every group is satisfied. A
+// name may be in two groups (status_extracted, when status and status_extracted are both
+// required).
+type hints struct {
+	index  map[string]int // wanted name -> index
+	groups [][]int        // by index: the groups the name satisfies
+	n      int            // the number of groups
+}
+
+func newHints(wanted map[string]struct{}) *hints {
+	if wanted == nil {
+		return nil
+	}
+	names := slices.Sorted(maps.Keys(wanted)) // deterministic indexes
+	h := &hints{index: make(map[string]int, len(names)), groups: make([][]int, len(names))}
+	for i, n := range names {
+		h.index[n] = i
+	}
+	for i, n := range names {
+		if j, ok := h.index[n+duplicateSuffix]; ok {
+			h.groups[i] = append(h.groups[i], h.n)
+			h.groups[j] = append(h.groups[j], h.n)
+			h.n++
+		}
+	}
+	return h
 }

@@ -35,6 +35,10 @@ func TestGroupedSampleExtractor(t *testing.T) {
 			line: "status=500", ok: true, value: 1, labels: `{app="api"}`, result: `{app="api"}`},
 		{name: "an entry that changed nothing, by ()", query: `count_over_time({a="b"} |= "st" [1m])`, by: []string{},
 			line: "status=500", ok: true, value: 1, labels: `{app="api"}`, result: `{}`},
+		{name: "with hints the first value wins", query: `count_over_time({a="b"} | logfmt | duration > 1500ms [1m])`, by: []string{"status"},
+			line: "status=500 status=200 duration=2s duration=1s", ok: true, value: 1, labels: `{app="api", duration="2s", status="500"}`, result: `{status="500"}`},
+		{name: "logfmt clash with stream label", query: `count_over_time({a="b"} | logfmt [1m])`, by: []string{"app_extracted"},
+			line: "level=info app=x app=y", ok: true, value: 1, labels: `{app="api", app_extracted="x"}`, result: `{app_extracted="x"}`},
 		{name: "a parsed empty value is a label", query: `count_over_time({a="b"} | logfmt status [1m])`, by: []string{"status"},
 			line: "duration=1s", ok: true, value: 1, labels: `{app="api", status=""}`, result: `{status=""}`},
 	} {

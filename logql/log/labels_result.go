@@ -58,13 +58,14 @@ type builder struct {
 	err      string
 	details  string
 
-	// wanted, when not nil, restricts the labels parsers extract (see extractionHints). As
+	// hints, when not nil, restricts the labels parsers extract (see extractionHints). As
 	// with Loki's parser hints, a wanted label is then extracted once per entry (the first
 	// value wins), and parsers may stop once every required name (or its _extracted
-	// variant) is extracted: got holds the names extracted so far.
-	wanted   map[string]struct{}
-	required []string
-	got      []string
+	// variant) is extracted: gotName and gotGroup mark, by index, the names and the required
+	// groups extracted so far, groupsGot counts the latter.
+	hints             *hints
+	gotName, gotGroup []bool
+	groupsGot         int
 
 	mdBuf, parsedBuf, allBuf labels.Labels
 	cache                    map[uint64]*LabelsResult
@@ -93,22 +94,27 @@ func (b *builder) reset(metadata labels.Labels) {
 	}
 	b.deleted = b.deleted[:0]
 	b.parsed = b.parsed[:0]
-	b.got = b.got[:0]
+	if b.hints != nil {
+		clear(b.gotName)
+		clear(b.gotGroup)
+		b.groupsGot = 0
+	}
 	b.err, b.details = "", ""
+}
+
+// useHints sets the hints of the builder's entries.
+func (b *builder) useHints(h *hints) {
+	b.hints = h
+	if h != nil {
+		b.gotName = make([]bool, len(h.groups))
+		b.gotGroup = make([]bool, h.n)
+	}
 }
 
 // extractedAll reports whether, with hints, every required label is extracted, so that a
 // parser may stop reading the line.
 func (b *builder) extractedAll() bool {
-	if b.wanted == nil || len(b.got) < len(b.required) {
-		return false
-	}
-	for _, r := range b.required {
-		if !containsString(b.got, r) && !containsString(b.got, r+duplicateSuffix) {
-			return false
-		}
-	}
-	return true
+	return b.hints != nil && b.groupsGot == b.hints.n
 }
 
 func (b *builder) renameMetadata(md labels.Labels) labels.Labels {
@@ -187,13 +193,19 @@ func (b *builder) set(name, value string) {
 		b.details = value
 		return
 	}
+	b.setLabel(name, value, b.baseHas(name))
+}
+
+// setLabel is set for a name other than the error labels, told whether the entry came
+// with it (as a stream or metadata label).
+func (b *builder) setLabel(name, value string, base bool) {
 	for i := range b.parsed {
 		if b.parsed[i].Name == name {
 			b.parsed[i].Value = value
 			return
 		}
 	}
-	if (b.stream.Has(name) || b.metadata.Has(name)) && !b.isDeleted(name) {
+	if base && !b.isDeleted(name) {
 		b.deleted = append(b.deleted, name)
 	}
 	b.parsed = append(b.parsed, labels.Label{Name: name, Value: value})
@@ -214,28 +226,52 @@ func (b *builder) setParsed(name, value string) {
 // setExtracted is setParsed for a wanted label whose name already had the _extracted rule
 // applied (parsers that cache it per stream).
 func (b *builder) setExtracted(name, value string) {
-	if b.wanted != nil {
-		if containsString(b.got, name) {
-			return // with hints the first value wins, as in Loki
-		}
-		b.got = append(b.got, name)
+	if b.hints == nil {
+		b.set(name, cleanUTF8(value))
+		return
 	}
-	b.set(name, cleanUTF8(value))
+	i, ok := b.hints.index[name]
+	if !ok {
+		b.set(name, cleanUTF8(value))
+		return
+	}
+	b.setWanted(i, name, value, b.baseHas(name))
+}
+
+// setWanted is setExtracted with hints for the wanted name of index i, told whether the
+// entry came with a label of that name: parsers that resolve their keys once per stream
+// know both. The first value of an entry wins.
+func (b *builder) setWanted(i int, name, value string, base bool) {
+	if b.gotName[i] {
+		return
+	}
+	b.gotName[i] = true
+	for _, g := range b.hints.groups[i] {
+		if !b.gotGroup[g] {
+			b.gotGroup[g] = true
+			b.groupsGot++
+		}
+	}
+	if name == ErrorLabel || name == ErrorDetailsLabel {
+		b.set(name, cleanUTF8(value))
+		return
+	}
+	b.setLabel(name, cleanUTF8(value), base)
 }
 
 // wants reports whether parsers should extract the label (final name, after the
 // _extracted rule). Without hints every label is wanted.
 func (b *builder) wants(name string) bool {
-	if b.wanted == nil {
+	if b.hints == nil {
 		return true
 	}
-	_, ok := b.wanted[name]
+	_, ok := b.hints.index[name]
 	return ok
 }
 
 // wantsKey is wants for a key before the _extracted rule is applied.
 func (b *builder) wantsKey(name string) bool {
-	if b.wanted == nil {
+	if b.hints == nil {
 		return true
 	}
 	if b.baseHas(name) {

@@ -32,10 +32,12 @@ type logfmtParser struct {
 
 // logfmtKey is what a raw key resolves to in one stream: its sanitised name, and for an
 // entry without structured metadata (which may add a name clash, and so an _extracted
-// rename) the label it fills and whether the hints want that label.
+// rename) the label it fills, whether the hints want that label (and its index in them)
+// and whether the stream has a label of that name.
 type logfmtKey struct {
 	raw, name, label string
-	wanted           bool
+	wanted, inStream bool
+	index            int
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -94,6 +96,8 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 				return true
 			}
 			b.setParsed(k.name, entryString(value))
+		case k.wanted && b.hints != nil:
+			b.setWanted(k.index, k.label, entryString(value), k.inStream)
 		case k.wanted:
 			b.setExtracted(k.label, entryString(value))
 		default:
@@ -144,6 +148,10 @@ func (p *logfmtParser) resolve(raw []byte, b *builder) *logfmtKey {
 		k.label += duplicateSuffix
 	}
 	k.wanted = b.wants(k.label)
+	k.inStream = b.stream.Has(k.label)
+	if k.wanted && b.hints != nil {
+		k.index = b.hints.index[k.label]
+	}
 	return k
 }
 

@@ -63,12 +63,7 @@ func newSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 		se.by = slices.Clone(by) // not nil for by (), which keeps no label
 		slices.Sort(se.by)
 		se.by = slices.Compact(se.by)
-		se.wanted = extractionHints(stages, unwrap, by)
-		for n := range se.wanted {
-			if _, ok := se.wanted[n+duplicateSuffix]; ok {
-				se.required = append(se.required, n) // a name the hints asked for
-			}
-		}
+		se.hints = newHints(extractionHints(stages, unwrap, by))
 	}
 	switch mode {
 	case CountSamples, BytesSamples:
@@ -112,15 +107,14 @@ type sampleExtractor struct {
 	label     string
 	conv      func(string) (float64, error)
 	post      []labelFilter
-	by        []string            // sorted, each once; nil: the caller keeps every label
-	wanted    map[string]struct{} // nil: extract every label
-	required  []string            // the names of the hints, without _extracted variants
+	by        []string // sorted, each once; nil: the caller keeps every label
+	hints     *hints   // nil: extract every label
 }
 
 func (se *sampleExtractor) ForStream(stream labels.Labels) StreamSampleExtractor {
 	p := &pipeline{factories: se.factories}
 	sp := p.ForStream(stream).(*streamPipeline)
-	sp.b.wanted, sp.b.required = se.wanted, se.required
+	sp.b.useHints(se.hints)
 	return &streamSampleExtractor{se: se, sp: sp}
 }
 
