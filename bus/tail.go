@@ -38,8 +38,26 @@ func (b *Bus) ReadTail(ctx context.Context, tenant string, after func(partition 
 	if start > last {
 		return nil
 	}
+	return b.readRanges(ctx, tenant, after, tailRanges(start, last), fn)
+}
+
+// ReadTailRanges is ReadTail for the tenant's messages with sequences in the given ranges
+// (each [first, last]) only: a caller that knows from an earlier ReadTail which sequences
+// hold the messages it needs fetches no others. Sequences at or before after(partition) are
+// still left out.
+func (b *Bus) ReadTailRanges(ctx context.Context, tenant string, after func(partition int) uint64, ranges [][2]uint64, fn func(schemas.TailMessage) error) error {
+	var rs []seqRange
+	for _, r := range ranges {
+		if r[0] <= r[1] {
+			rs = append(rs, tailRanges(r[0], r[1])...)
+		}
+	}
+	return b.readRanges(ctx, tenant, after, rs, fn)
+}
+
+func (b *Bus) readRanges(ctx context.Context, tenant string, after func(partition int) uint64, rs []seqRange, fn func(schemas.TailMessage) error) error {
 	filter := schemas.TenantSubjects(tenant)
-	return parallel.ForEach(ctx, tailRanges(start, last), tailReaders, func(ctx context.Context, r seqRange) error {
+	return parallel.ForEach(ctx, rs, tailReaders, func(ctx context.Context, r seqRange) error {
 		return b.read(ctx, filter, r.first, r.last, func(m schemas.TailMessage) error {
 			// The filter already selects tenant's token, and tokens are one-to-one; checking
 			// the decoded tenant too means no filter mistake can hand a query another

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -62,16 +63,12 @@ func tailFixture(t *testing.T, n int) (b *bus.Bus, after func(int) uint64, want 
 // every message of the tenant after its partition's checkpoint exactly once, and nothing else.
 func TestReadTailExactlyOnce(t *testing.T) {
 	b, after, want := tailFixture(t, 6000)
-	var mu sync.Mutex
-	got := map[uint64]int{}
+	got, count := countSeqs()
 	err := b.ReadTail(context.Background(), "t1", after, func(m schemas.TailMessage) error {
 		if m.Tenant != "t1" || m.Seq <= after(m.Partition) {
 			return fmt.Errorf("message %d of %s, partition %d (checkpoint %d)", m.Seq, m.Tenant, m.Partition, after(m.Partition))
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		got[m.Seq]++
-		return nil
+		return count(m)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +80,54 @@ func TestReadTailExactlyOnce(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d messages read, want %d", len(got), len(want))
+	}
+}
+
+// countSeqs returns a map and a tail callback, safe for concurrent calls, that counts in it
+// the messages it gets by sequence.
+func countSeqs() (map[uint64]int, func(schemas.TailMessage) error) {
+	var mu sync.Mutex
+	got := map[uint64]int{}
+	return got, func(m schemas.TailMessage) error {
+		mu.Lock()
+		defer mu.Unlock()
+		got[m.Seq]++
+		return nil
+	}
+}
+
+// ReadTailRanges hands over exactly the tenant's messages after the checkpoints whose
+// sequences lie in the ranges, each once: ranges that overlap none, one, or several consumer
+// ranges, one past the last sequence, and an empty one.
+func TestReadTailRangesExactlyOnce(t *testing.T) {
+	b, after, want := tailFixture(t, 6000)
+	var seqs []uint64
+	for s := range want {
+		seqs = append(seqs, s)
+	}
+	slices.Sort(seqs)
+	last := seqs[len(seqs)-1]
+	ranges := [][2]uint64{{1, 10}, {seqs[100], seqs[100]}, {seqs[200], seqs[2500]}, {seqs[3000] + 1, seqs[3000]}, {last - 5, last + 100}}
+	got, count := countSeqs()
+	err := b.ReadTailRanges(context.Background(), "t1", after, ranges, count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for s := range want {
+		in := false
+		for _, r := range ranges {
+			in = in || s >= r[0] && s <= r[1]
+		}
+		if in {
+			n++
+		}
+		if in && got[s] != 1 || !in && got[s] != 0 {
+			t.Errorf("message %d (in a range: %v) seen %d times", s, in, got[s])
+		}
+	}
+	if len(got) != n {
+		t.Errorf("%d messages read, want %d", len(got), n)
 	}
 }
 

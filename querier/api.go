@@ -68,7 +68,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	c.AuthEnabled = true
 	f.IntVar(&c.MaxDetectedFieldsLogLines, "querier.detected-fields-max-lines", 1000, "Log lines sampled by detected_fields and detected_labels.")
 	f.BoolVar(&c.CompressResponses, "querier.compress-http-responses", true, "Compress HTTP responses.")
-	f.DurationVar(&c.SplitQueriesByInterval, "querier.split-queries-by-interval", time.Hour, "Split range queries by this interval and run the pieces in parallel (0 disables).")
+	f.DurationVar(&c.SplitQueriesByInterval, "querier.split-queries-by-interval", time.Hour, "Split range queries by this interval and run the pieces in parallel, on one snapshot and one fetch of the bus tail (0 disables).")
 	f.IntVar(&c.MaxQueryParallelism, "querier.max-query-parallelism", 32, "Maximum number of sub-queries of one query run at once (further bounded by twice the cores).")
 	f.DurationVar(&c.TailMaxDuration, "querier.tail-max-duration", time.Hour, "How long one live tail may stay open before the server ends it.")
 	f.IntVar(&c.MaxConcurrentTailRequests, "querier.max-concurrent-tail-requests", 10, "Live tails one tenant may have open at once on one querier (0: no limit).")

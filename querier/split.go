@@ -10,6 +10,7 @@ import (
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
+	"github.com/jetlog/jetlog/store"
 )
 
 // Splitting a range query by time (Loki's split_queries_by_interval): the range is cut at
@@ -109,6 +110,9 @@ type pieceResult struct {
 func (a *API) runPieces(ctx context.Context, pieces []logql.Params, isLog bool, limit int) ([]logql.Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// One snapshot for all pieces, and one fetch of the bus tail (see store.Share), which
+	// cancel stops too.
+	ctx = store.Share(ctx)
 	results := make([]pieceResult, len(pieces))
 	cancels := make([]context.CancelFunc, len(pieces))
 	var mu sync.Mutex

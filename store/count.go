@@ -35,7 +35,7 @@ type streamCount struct {
 // exact duplicate could be counted twice: the rows there are read (timestamps, and lines only
 // where two sources share a timestamp) and the duplicates taken off the counts.
 func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.MinuteCountResult, error) {
-	sn, err := s.snapshot(ctx, p.Tenant)
+	sn, err := s.sharedSnapshot(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
 	}

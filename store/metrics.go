@@ -12,6 +12,8 @@ type metrics struct {
 	// countedStreams counts streams whose counts a query took from the index.
 	countedStreams prometheus.Counter
 	tailSkipped    prometheus.Counter
+	tailNotFetched prometheus.Counter
+	tailJoined     prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,9 +29,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Streams whose entry counts a query took from the index's per-minute counts instead of reading them."}),
 		tailSkipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_tail_messages_skipped_total",
 			Help: "Bus messages a query did not decode because their time range lies outside its own."}),
+		tailNotFetched: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_tail_messages_not_fetched_total",
+			Help: "Bus messages a piece of a split query did not fetch because the query's first tail read found their time range outside the piece's."}),
+		tailJoined: prometheus.NewCounter(prometheus.CounterOpts{Name: "jetlog_store_tail_reads_joined_total",
+			Help: "Tail reads of a split query's pieces that took their messages from another piece's fetch of the tail."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown, m.countedStreams, m.tailSkipped)
+		reg.MustRegister(m.objectsRead, m.objectBytes, m.linesScanned, m.bytesScanned, m.corrupt, m.objectsDown, m.countedStreams, m.tailSkipped, m.tailNotFetched, m.tailJoined)
 	}
 	return m
 }

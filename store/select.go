@@ -54,7 +54,7 @@ func (s *Store) SelectLogs(ctx context.Context, p logql.SelectParams) (logql.Bat
 
 // plan reads the snapshot, picks the stream parts that can match, and reads the bus tail.
 func (s *Store) plan(ctx context.Context, p logql.SelectParams) (map[uint64]*streamPlan, error) {
-	sn, err := s.snapshot(ctx, p.Tenant)
+	sn, err := s.sharedSnapshot(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,8 @@ import (
 // after and fn concurrently, for messages in no particular order.
 type Tail interface {
 	ReadTail(ctx context.Context, tenant string, after func(partition int) uint64, fn func(m schemas.TailMessage) error) error
+	// ReadTailRanges is ReadTail for the sequences in ranges ([first, last] each) only.
+	ReadTailRanges(ctx context.Context, tenant string, after func(partition int) uint64, ranges [][2]uint64, fn func(m schemas.TailMessage) error) error
 }
 
 // Checkpoints gives every partition's committed position (*bus.Checkpoints implements it).

@@ -18,7 +18,7 @@ type statAcc struct {
 // StreamStats answers label, series, stats and volume questions from the index's per-minute
 // counts (minute resolution) and the bus tail (exact), without reading log lines.
 func (s *Store) StreamStats(ctx context.Context, p logql.StreamStatsParams) ([]logql.StreamStat, error) {
-	sn, err := s.snapshot(ctx, p.Tenant)
+	sn, err := s.sharedSnapshot(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
 	}

@@ -301,64 +301,90 @@ func TestTailSkipsMessagesOutsideTheRange(t *testing.T) {
 	e := &env{bus: testutil.Bus(t, 1)}
 	e.bucket = tempBucket(t)
 	e.store = newStore(t, e.bucket, e.bus, e.bus, reg)
-	for m := int64(0); m < 10; m++ { // message m holds 10m .. 10m+9
+	publishTens(t, e, "t")
+	skipped := func() float64 { return counter(reg, "jetlog_store_tail_messages_skipped_total") }
+	for _, r := range tensRanges {
+		before := skipped()
+		checkTens(t, context.Background(), e.store, r, 100)
+		if got, outside := skipped()-before, tensOutside(r); got != outside {
+			t.Fatalf("range %v: %v messages skipped, want %v", r, got, outside)
+		}
+	}
+}
+
+// publishTens publishes ten bus messages of tenant's stream {app="a"}: message m holds the
+// entries at 10m .. 10m+9, "line <ts>"; message 7 is published without its time range.
+func publishTens(t *testing.T, e *env, tenant string) {
+	t.Helper()
+	for m := int64(0); m < 10; m++ {
 		var es []push.Entry
 		for i := int64(0); i < 10; i++ {
 			es = append(es, entry(10*m+i, fmt.Sprint("line ", 10*m+i)))
 		}
 		if m == 7 {
-			p := schemas.Partition("t", `{app="a"}`, e.bus.Partitions())
-			payload, id, err := schemas.EncodeBatch("t", p, []push.Stream{{Labels: `{app="a"}`, Entries: es}})
+			p := schemas.Partition(tenant, `{app="a"}`, e.bus.Partitions())
+			payload, id, err := schemas.EncodeBatch(tenant, p, []push.Stream{{Labels: `{app="a"}`, Entries: es}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := e.bus.PublishAll(context.Background(), []schemas.Message{{Subject: schemas.Subject("t", p), MsgID: id, Tenant: "t", Partition: p, Payload: payload}}); err != nil {
+			if err := e.bus.PublishAll(context.Background(), []schemas.Message{{Subject: schemas.Subject(tenant, p), MsgID: id, Tenant: tenant, Partition: p, Payload: payload}}); err != nil {
 				t.Fatal(err)
 			}
 			continue
 		}
-		e.publish(t, "t", `{app="a"}`, es...)
+		e.publish(t, tenant, `{app="a"}`, es...)
 	}
-	skipped := func() float64 {
-		mfs, _ := reg.Gather()
-		for _, mf := range mfs {
-			if mf.GetName() == "jetlog_store_tail_messages_skipped_total" {
-				return mf.GetMetric()[0].GetCounter().GetValue()
-			}
-		}
-		return -1
-	}
-	for _, r := range [][2]int64{{0, 100}, {25, 26}, {30, 40}, {39, 61}, {65, 85}, {100, 200}} {
-		before := skipped()
-		it, err := e.store.SelectLogs(context.Background(), logql.SelectParams{Tenant: "t", Start: r[0], End: r[1]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var n int64
-		for it.Next() {
-			for _, en := range it.At().Entries {
-				if en.Timestamp < r[0] || en.Timestamp >= r[1] || string(en.Line) != fmt.Sprint("line ", en.Timestamp) {
-					t.Fatalf("range %v: entry %d %q", r, en.Timestamp, en.Line)
-				}
-				n++
-			}
-		}
-		if err := it.Err(); err != nil {
-			t.Fatal(err)
-		}
-		it.Close()
-		if want := min(r[1], 100) - min(r[0], 100); n != want {
-			t.Fatalf("range %v: %d entries, want %d", r, n, want)
-		}
-		// Messages wholly outside the range, except message 7, which has no time range.
-		var outside float64
-		for m := int64(0); m < 10; m++ {
-			if m != 7 && (10*m+9 < r[0] || 10*m >= r[1]) {
-				outside++
-			}
-		}
-		if got := skipped() - before; got != outside {
-			t.Fatalf("range %v: %v messages skipped, want %v", r, got, outside)
+}
+
+// tensRanges are query ranges over publishTens's messages: ending inside a message, between
+// messages, past them all.
+var tensRanges = [][2]int64{{0, 100}, {25, 26}, {30, 40}, {39, 61}, {65, 85}, {100, 200}}
+
+// tensOutside is how many of publishTens's messages lie wholly outside r: message 7, which
+// has no time range, never does.
+func tensOutside(r [2]int64) float64 {
+	var outside float64
+	for m := int64(0); m < 10; m++ {
+		if m != 7 && (10*m+9 < r[0] || 10*m >= r[1]) {
+			outside++
 		}
 	}
+	return outside
+}
+
+// checkTens selects r and fails unless it gets exactly the entries of publishTens's first
+// upTo in r.
+func checkTens(t *testing.T, ctx context.Context, st *store.Store, r [2]int64, upTo int64) {
+	t.Helper()
+	it, err := st.SelectLogs(ctx, logql.SelectParams{Tenant: "t", Start: r[0], End: r[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var n int64
+	for it.Next() {
+		for _, en := range it.At().Entries {
+			if en.Timestamp < r[0] || en.Timestamp >= r[1] || string(en.Line) != fmt.Sprint("line ", en.Timestamp) {
+				t.Fatalf("range %v: entry %d %q", r, en.Timestamp, en.Line)
+			}
+			n++
+		}
+	}
+	if err := it.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := min(r[1], upTo) - min(r[0], upTo); n != want {
+		t.Fatalf("range %v: %d entries, want %d", r, n, want)
+	}
+}
+
+// counter is the value of the registry's counter of that name, -1 without one.
+func counter(reg *prometheus.Registry, name string) float64 {
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
 }

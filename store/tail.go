@@ -38,7 +38,7 @@ type tailEntry struct {
 func (s *Store) readTail(ctx context.Context, tenant string, after func(int) uint64, start, end int64, ms []*labels.Matcher,
 	filter func([]byte) bool, fn func(e *tailEntry)) error {
 	var mu sync.Mutex // serializes fn
-	return s.tail.ReadTail(ctx, tenant, after, func(m schemas.TailMessage) error {
+	return s.fetchTail(ctx, tenant, after, start, end, func(m schemas.TailMessage) error {
 		if m.Times.Outside(start, end) {
 			s.m.tailSkipped.Inc()
 			return nil // no entry in the range: not even decoded

@@ -3,6 +3,7 @@ package log
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -149,7 +150,8 @@ func parseDuration(s string) (time.Duration, error) {
 	for _, c := range s[:i] {
 		n = n*10 + int64(c-'0')
 	}
-	if n > math.MaxInt64/int64(unit) {
+	// An overflow check by multiplication: a division costs more than the rest.
+	if hi, lo := bits.Mul64(uint64(n), uint64(unit)); hi != 0 || lo > math.MaxInt64 {
 		return time.ParseDuration(s)
 	}
 	return time.Duration(n) * unit, nil
