@@ -344,11 +344,14 @@ func newWordDecoder(words []string) *wordDecoder {
 // appendLine appends the line that enc encodes to dst.
 func (d *wordDecoder) appendLine(dst, enc []byte) ([]byte, error) {
 	n := len(dst)
-	if len(enc) <= maxRoomyLine {
-		// Room for every byte to be the longest word: no check inside the loop.
-		dst = slices.Grow(dst, len(enc)*maxWordLen)
+	// By runs of up to maxRoomyLine bytes, for each of which dst has room for every byte to
+	// be the longest word: the loop over a run checks no room (appending cost more than the
+	// scan's other work on the line). An escape may take a byte past its run.
+	for i := 0; i < len(enc); {
+		end := min(i+maxRoomyLine, len(enc))
+		dst = slices.Grow(dst[:n], (end-i)*maxWordLen)
 		dst = dst[:cap(dst)]
-		for i := 0; i < len(enc); i++ {
+		for ; i < end; i++ {
 			c := enc[i]
 			if l := d.shortLens[c]; l != 0 {
 				*(*[shortWord]byte)(dst[n:]) = d.short[c]
@@ -360,35 +363,12 @@ func (d *wordDecoder) appendLine(dst, enc []byte) ([]byte, error) {
 				return nil, err
 			}
 		}
-		return dst[:n], nil
-	}
-	// Written by index into room kept at least the rest of enc plus maxWordLen, which only
-	// a code can use up (plain bytes are copied one for one, an escape halves): every byte
-	// is copied as shortWord or maxWordLen bytes, and appending cost more than the scan's
-	// other work on the line.
-	dst = slices.Grow(dst, len(enc)+maxWordLen)
-	dst = dst[:cap(dst)]
-	for i := 0; i < len(enc); i++ {
-		c := enc[i]
-		if l := d.shortLens[c]; l != 0 {
-			*(*[shortWord]byte)(dst[n:]) = d.short[c]
-			n += int(l)
-		} else {
-			var err error
-			if i, n, err = d.slowByte(dst, enc, i, n); err != nil {
-				return nil, err
-			}
-		}
-		if rest := len(enc) - i - 1; len(dst)-n < rest+maxWordLen {
-			dst = slices.Grow(dst[:n], rest+maxWordLen)
-			dst = dst[:cap(dst)]
-		}
 	}
 	return dst[:n], nil
 }
 
-// maxRoomyLine bounds the encoded lines for which appendLine reserves maxWordLen bytes per
-// byte (64 KB at most) and then writes without checking the room left.
+// maxRoomyLine bounds the encoded bytes for which appendLine reserves maxWordLen bytes of
+// room each (64 KB).
 const maxRoomyLine = 2 << 10
 
 // slowByte decodes enc[i], an escape or a code short does not hold, into dst at n, which
