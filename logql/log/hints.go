@@ -100,3 +100,72 @@ func newHints(wanted map[string]struct{}) *hints {
 	}
 	return h
 }
+
+// useHints sets the hints of the builder's entries.
+func (b *builder) useHints(h *hints) {
+	b.hints = h
+	if h != nil {
+		b.gotName = make([]bool, len(h.groups))
+		b.gotGroup = make([]bool, h.n)
+	}
+}
+
+// extractedAll reports whether, with hints, every required label is extracted, so that a
+// parser may stop reading the line.
+func (b *builder) extractedAll() bool {
+	return b.hints != nil && b.groupsGot == b.hints.n
+}
+
+// setExtracted is setParsed for a wanted label whose name already had the _extracted rule
+// applied (parsers that cache it per stream).
+func (b *builder) setExtracted(name, value string) {
+	if b.hints != nil {
+		if i, ok := b.hints.index[name]; ok {
+			b.setWanted(i, name, value, b.baseHas(name))
+			return
+		}
+	}
+	b.set(name, cleanUTF8(value))
+}
+
+// setWanted is setExtracted with hints for the wanted name of index i, told whether the
+// entry came with a label of that name: parsers that resolve their keys once per stream
+// know both. The first value of an entry wins.
+func (b *builder) setWanted(i int, name, value string, base bool) {
+	if b.gotName[i] {
+		return
+	}
+	b.gotName[i] = true
+	for _, g := range b.hints.groups[i] {
+		if !b.gotGroup[g] {
+			b.gotGroup[g] = true
+			b.groupsGot++
+		}
+	}
+	if name == ErrorLabel || name == ErrorDetailsLabel {
+		b.set(name, cleanUTF8(value))
+		return
+	}
+	b.setLabel(name, cleanUTF8(value), base)
+}
+
+// wants reports whether parsers should extract the label (final name, after the
+// _extracted rule). Without hints every label is wanted.
+func (b *builder) wants(name string) bool {
+	if b.hints == nil {
+		return true
+	}
+	_, ok := b.hints.index[name]
+	return ok
+}
+
+// wantsKey is wants for a key before the _extracted rule is applied.
+func (b *builder) wantsKey(name string) bool {
+	if b.hints == nil {
+		return true
+	}
+	if b.baseHas(name) {
+		name += duplicateSuffix
+	}
+	return b.wants(name)
+}

@@ -102,21 +102,6 @@ func (b *builder) reset(metadata labels.Labels) {
 	b.err, b.details = "", ""
 }
 
-// useHints sets the hints of the builder's entries.
-func (b *builder) useHints(h *hints) {
-	b.hints = h
-	if h != nil {
-		b.gotName = make([]bool, len(h.groups))
-		b.gotGroup = make([]bool, h.n)
-	}
-}
-
-// extractedAll reports whether, with hints, every required label is extracted, so that a
-// parser may stop reading the line.
-func (b *builder) extractedAll() bool {
-	return b.hints != nil && b.groupsGot == b.hints.n
-}
-
 func (b *builder) renameMetadata(md labels.Labels) labels.Labels {
 	out := make(labels.Labels, 0, len(md))
 	for _, l := range md {
@@ -221,63 +206,6 @@ func (b *builder) setParsed(name, value string) {
 	if b.wants(name) {
 		b.setExtracted(name, value)
 	}
-}
-
-// setExtracted is setParsed for a wanted label whose name already had the _extracted rule
-// applied (parsers that cache it per stream).
-func (b *builder) setExtracted(name, value string) {
-	if b.hints == nil {
-		b.set(name, cleanUTF8(value))
-		return
-	}
-	i, ok := b.hints.index[name]
-	if !ok {
-		b.set(name, cleanUTF8(value))
-		return
-	}
-	b.setWanted(i, name, value, b.baseHas(name))
-}
-
-// setWanted is setExtracted with hints for the wanted name of index i, told whether the
-// entry came with a label of that name: parsers that resolve their keys once per stream
-// know both. The first value of an entry wins.
-func (b *builder) setWanted(i int, name, value string, base bool) {
-	if b.gotName[i] {
-		return
-	}
-	b.gotName[i] = true
-	for _, g := range b.hints.groups[i] {
-		if !b.gotGroup[g] {
-			b.gotGroup[g] = true
-			b.groupsGot++
-		}
-	}
-	if name == ErrorLabel || name == ErrorDetailsLabel {
-		b.set(name, cleanUTF8(value))
-		return
-	}
-	b.setLabel(name, cleanUTF8(value), base)
-}
-
-// wants reports whether parsers should extract the label (final name, after the
-// _extracted rule). Without hints every label is wanted.
-func (b *builder) wants(name string) bool {
-	if b.hints == nil {
-		return true
-	}
-	_, ok := b.hints.index[name]
-	return ok
-}
-
-// wantsKey is wants for a key before the _extracted rule is applied.
-func (b *builder) wantsKey(name string) bool {
-	if b.hints == nil {
-		return true
-	}
-	if b.baseHas(name) {
-		name += duplicateSuffix
-	}
-	return b.wants(name)
 }
 
 func cleanUTF8(s string) string {
