@@ -8,7 +8,7 @@ import (
 	"errors"
 )
 
-// ErrNotFound is returned (wrapped) by Get, GetRange and Attributes for a missing key.
+// ErrNotFound is returned (wrapped) by Get, GetRange, ReadRange and Attributes for a missing key.
 var ErrNotFound = errors.New("object not found")
 
 // Attrs describes a stored object.
@@ -29,6 +29,10 @@ type Bucket interface {
 	Get(ctx context.Context, key string) ([]byte, error)
 	// GetRange reads length bytes at offset off.
 	GetRange(ctx context.Context, key string, off, length int64) ([]byte, error)
+	// ReadRange is GetRange into buf (len(buf) bytes at off); it returns how many bytes it
+	// read, fewer than len(buf) only at the object's end. A caller that reuses its buffers
+	// saves allocating and clearing one per range.
+	ReadRange(ctx context.Context, key string, off int64, buf []byte) (int, error)
 	Attributes(ctx context.Context, key string) (Attrs, error)
 	// List calls fn for each key under prefix, in order; an error from fn stops the walk and
 	// is returned.

@@ -212,6 +212,7 @@ func (s *Store) readObject(ctx context.Context, tenant string, seg *segment, sc 
 	}
 	s.m.objectsRead.Inc()
 	rr := &rangeReader{ctx: ctx, bucket: s.bucket, key: key, size: obj.Size()}
+	defer rr.release()
 	ranges, err := obj.Ranges(sc)
 	if err == nil {
 		err = rr.fetch(ranges...)

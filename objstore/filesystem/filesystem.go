@@ -191,27 +191,53 @@ func (b *Bucket) Get(ctx context.Context, key string) ([]byte, error) {
 
 // GetRange reads length bytes at off; a range running past the end is cut at the end, as S3 does.
 func (b *Bucket) GetRange(ctx context.Context, key string, off, length int64) ([]byte, error) {
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("get range %s: invalid range off=%d length=%d", key, off, length)
-	}
-	f, err := b.open(ctx, "get range", key)
+	f, size, err := b.openRange(ctx, key, off, length)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("get range %s: %w", key, err)
-	}
-	if off > st.Size() || (off == st.Size() && length > 0) {
-		return nil, fmt.Errorf("get range %s: offset %d beyond size %d", key, off, st.Size())
-	}
-	length = min(length, st.Size()-off)
-	buf := make([]byte, length)
+	buf := make([]byte, min(length, size-off)) // sized by the file, not by the caller alone
 	if _, err := f.ReadAt(buf, off); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("get range %s: %w", key, err)
 	}
 	return buf, nil
+}
+
+// ReadRange reads len(buf) bytes at off into buf, fewer at the end of the object.
+func (b *Bucket) ReadRange(ctx context.Context, key string, off int64, buf []byte) (int, error) {
+	f, size, err := b.openRange(ctx, key, off, int64(len(buf)))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf = buf[:min(int64(len(buf)), size-off)]
+	n, err := f.ReadAt(buf, off)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return n, fmt.Errorf("read range %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// openRange opens key for reading length bytes at off and returns its size; an offset past
+// the end is an error.
+func (b *Bucket) openRange(ctx context.Context, key string, off, length int64) (*os.File, int64, error) {
+	if off < 0 || length < 0 {
+		return nil, 0, fmt.Errorf("get range %s: invalid range off=%d length=%d", key, off, length)
+	}
+	f, err := b.open(ctx, "get range", key)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, fmt.Errorf("get range %s: %w", key, err)
+	}
+	if off > st.Size() || (off == st.Size() && length > 0) {
+		f.Close()
+		return nil, 0, fmt.Errorf("get range %s: offset %d beyond size %d", key, off, st.Size())
+	}
+	return f, st.Size(), nil
 }
 
 // Attributes returns the object's size.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,18 +92,41 @@ func testGetRange(t *testing.T, b objstore.Bucket) {
 			t.Fatalf("GetRange(%d, %d) = %q, want %q", off, length, got, want)
 		}
 	}
-	f(0, 10, "0123456789")
-	f(0, 1, "0")
-	f(3, 4, "3456")
-	f(9, 1, "9")
-	f(7, 100, "789") // past the end is cut at the end
-	f(4, 0, "")
+	// ReadRange reads the same bytes into a buffer of the asked length; what it leaves of
+	// the buffer is untouched.
+	into := func(off, length int64, want string) {
+		t.Helper()
+		buf := bytes.Repeat([]byte("-"), int(length))
+		n, err := b.ReadRange(ctx, "r/obj", off, buf)
+		if err != nil {
+			t.Fatalf("ReadRange(%d, %d): %v", off, length, err)
+		}
+		if string(buf[:n]) != want || strings.Trim(string(buf[n:]), "-") != "" {
+			t.Fatalf("ReadRange(%d, %d) = %d bytes, buffer %q; want %q", off, length, n, buf, want)
+		}
+	}
+	for _, c := range []struct {
+		off, length int64
+		want        string
+	}{{0, 10, "0123456789"}, {0, 1, "0"}, {3, 4, "3456"}, {9, 1, "9"}, {7, 100, "789"}, {4, 0, ""}} {
+		f(c.off, c.length, c.want) // past the end is cut at the end
+		into(c.off, c.length, c.want)
+	}
 	// A range starting past the end is an error, but not a missing object.
 	if _, err := b.GetRange(ctx, "r/obj", 11, 1); err == nil || objstore.IsNotFound(err) {
 		t.Fatalf("GetRange past the end err = %v, want a range error", err)
 	}
+	if _, err := b.ReadRange(ctx, "r/obj", 11, make([]byte, 1)); err == nil || objstore.IsNotFound(err) {
+		t.Fatalf("ReadRange past the end err = %v, want a range error", err)
+	}
 	if _, err := b.GetRange(ctx, "r/missing", 0, 1); !objstore.IsNotFound(err) {
 		t.Fatalf("GetRange(missing) err = %v, want ErrNotFound", err)
+	}
+	if _, err := b.ReadRange(ctx, "r/missing", 0, make([]byte, 1)); !objstore.IsNotFound(err) {
+		t.Fatalf("ReadRange(missing) err = %v, want ErrNotFound", err)
+	}
+	if _, err := b.ReadRange(ctx, "r/missing", 0, nil); !objstore.IsNotFound(err) {
+		t.Fatalf("ReadRange(missing, no bytes) err = %v, want ErrNotFound", err)
 	}
 }
 
@@ -328,6 +352,7 @@ func testContextCancelled(t *testing.T, b objstore.Bucket) {
 		"Put":        b.Put(ctx, "c/new", []byte("v")),
 		"Get":        second(b.Get(ctx, "c/obj")),
 		"GetRange":   second(b.GetRange(ctx, "c/obj", 0, 1)),
+		"ReadRange":  second(b.ReadRange(ctx, "c/obj", 0, make([]byte, 1))),
 		"Attributes": second(b.Attributes(ctx, "c/obj")),
 		"List":       b.List(ctx, "", func(string, int64) error { return nil }),
 		"Delete":     b.Delete(ctx, "c/obj"),

@@ -101,15 +101,9 @@ func (b *Bucket) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (b *Bucket) read(ctx context.Context, op, key string, opts minio.GetObjectOptions) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("s3 %s: %w", op, err)
-	}
-	if key == "" {
-		return nil, fmt.Errorf("s3 %s: empty key", op)
-	}
-	obj, err := b.client.GetObject(ctx, b.bucket, key, opts)
+	obj, err := b.getObject(ctx, op, key, opts)
 	if err != nil {
-		return nil, b.wrap(ctx, op, err)
+		return nil, err
 	}
 	defer obj.Close()
 	// GetObject is lazy: the request, and so a NoSuchKey, happens on the first read.
@@ -120,24 +114,70 @@ func (b *Bucket) read(ctx context.Context, op, key string, opts minio.GetObjectO
 	return data, nil
 }
 
+func (b *Bucket) getObject(ctx context.Context, op, key string, opts minio.GetObjectOptions) (*minio.Object, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("s3 %s: %w", op, err)
+	}
+	if key == "" {
+		return nil, fmt.Errorf("s3 %s: empty key", op)
+	}
+	obj, err := b.client.GetObject(ctx, b.bucket, key, opts)
+	if err != nil {
+		return nil, b.wrap(ctx, op, err)
+	}
+	return obj, nil
+}
+
 // GetRange reads length bytes at off; a range running past the end is cut at the end.
 func (b *Bucket) GetRange(ctx context.Context, key string, off, length int64) ([]byte, error) {
 	op := fmt.Sprintf("get range %s [%d,+%d)", key, off, length)
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("s3 %s: invalid range", op)
-	}
-	if length == 0 {
-		// An HTTP range cannot be empty; answer from the attributes.
-		if _, err := b.Attributes(ctx, key); err != nil {
-			return nil, err
-		}
+	opts, empty, err := b.rangeOptions(ctx, op, key, off, length)
+	switch {
+	case err != nil:
+		return nil, err
+	case empty:
 		return []byte{}, nil
 	}
-	var opts minio.GetObjectOptions
-	if err := opts.SetRange(off, off+length-1); err != nil {
-		return nil, fmt.Errorf("s3 %s: %w", op, err)
-	}
 	return b.read(ctx, op, key, opts)
+}
+
+// ReadRange reads len(buf) bytes at off into buf; a range running past the end is cut at the
+// end.
+func (b *Bucket) ReadRange(ctx context.Context, key string, off int64, buf []byte) (int, error) {
+	op := fmt.Sprintf("read range %s [%d,+%d)", key, off, len(buf))
+	opts, empty, err := b.rangeOptions(ctx, op, key, off, int64(len(buf)))
+	if err != nil || empty {
+		return 0, err
+	}
+	obj, err := b.getObject(ctx, op, key, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer obj.Close()
+	n, err := io.ReadFull(obj, buf)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = nil // cut at the object's end
+	}
+	if err != nil {
+		return n, b.wrap(ctx, op, err)
+	}
+	return n, nil
+}
+
+// rangeOptions checks a range and sets it on the request's options; empty is a range of
+// no bytes, which an HTTP range cannot express: it is answered from the attributes.
+func (b *Bucket) rangeOptions(ctx context.Context, op, key string, off, length int64) (opts minio.GetObjectOptions, empty bool, err error) {
+	if off < 0 || length < 0 {
+		return opts, false, fmt.Errorf("s3 %s: invalid range", op)
+	}
+	if length == 0 {
+		_, err := b.Attributes(ctx, key)
+		return opts, true, err
+	}
+	if err := opts.SetRange(off, off+length-1); err != nil {
+		return opts, false, fmt.Errorf("s3 %s: %w", op, err)
+	}
+	return opts, false, nil
 }
 
 // Attributes returns the object's size.
