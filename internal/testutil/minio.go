@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,9 +42,33 @@ func StartMinIO(t testing.TB) *MinIO {
 		}
 		t.Skipf("minio binary not found (%v); install with: %s", err, minioInstall)
 	}
-	ports, err := freePorts(1)
+	// The port was free a moment ago; another process (a parallel test's server, or an
+	// ephemeral client port) may take it before MinIO binds it: then try another.
+	for attempt := 1; ; attempt++ {
+		m, err := newMinIO(t, bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = m.start()
+		if err == nil {
+			return m
+		}
+		log := m.proc.logTail(50)
+		if attempt == maxPortAttempts || !strings.Contains(log, "already in use") {
+			t.Fatalf("%v\nlog %s:\n%s", err, m.proc.logPath(), log)
+		}
+		t.Logf("minio: port %s taken before it bound it, trying another", m.Endpoint)
+	}
+}
+
+// maxPortAttempts bounds the ports a helper tries when the one it picked is taken first.
+const maxPortAttempts = 3
+
+// newMinIO prepares a MinIO on a free port and a new data directory, not started.
+func newMinIO(t testing.TB, bin string) (*MinIO, error) {
+	ports, err := pickPorts(1)
 	if err != nil {
-		t.Fatalf("minio: pick a port: %v", err)
+		return nil, fmt.Errorf("minio: pick a port: %w", err)
 	}
 	dir := t.TempDir()
 	endpoint := fmt.Sprintf("127.0.0.1:%d", ports[0])
@@ -57,18 +82,10 @@ func StartMinIO(t testing.TB) *MinIO {
 			"MINIO_UPDATE=off",
 		})
 	if err != nil {
-		t.Fatal(err)
-	}
-	m := &MinIO{
-		Endpoint:  endpoint,
-		AccessKey: MinIOAccessKey,
-		SecretKey: MinIOSecretKey,
-		t:         t,
-		proc:      proc,
+		return nil, err
 	}
 	t.Cleanup(proc.close)
-	m.Start()
-	return m
+	return &MinIO{Endpoint: endpoint, AccessKey: MinIOAccessKey, SecretKey: MinIOSecretKey, t: t, proc: proc}, nil
 }
 
 // findMinIO looks in $JETLOG_MINIO_BIN, then PATH, then $(go env GOPATH)/bin.
@@ -78,12 +95,19 @@ func findMinIO() (string, error) { return findBinary("minio", "JETLOG_MINIO_BIN"
 // /minio/health/ready. It is a no-op while the server runs.
 func (m *MinIO) Start() {
 	m.t.Helper()
+	if err := m.start(); err != nil {
+		m.t.Fatalf("%v\nlog %s:\n%s", err, m.proc.logPath(), m.proc.logTail(50))
+	}
+}
+
+// start is Start returning its failure, after which the process is not running.
+func (m *MinIO) start() error {
 	if m.proc.running() {
-		return
+		return nil
 	}
 	exited, err := m.proc.start()
 	if err != nil {
-		m.t.Fatal(err)
+		return err
 	}
 	client := &http.Client{Timeout: time.Second}
 	url := "http://" + m.Endpoint + "/minio/health/ready"
@@ -103,8 +127,8 @@ func (m *MinIO) Start() {
 	})
 	if err != nil {
 		m.proc.kill()
-		m.t.Fatalf("%v\nlog %s:\n%s", err, m.proc.logPath(), m.proc.logTail(50))
 	}
+	return err
 }
 
 // Stop kills the server with SIGKILL (a crash, not a shutdown) and waits for it to exit.

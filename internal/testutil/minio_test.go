@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,4 +51,35 @@ func TestMinIOStopStart(t *testing.T) {
 	if !ready() {
 		t.Fatal("not ready after Start")
 	}
+}
+
+// TestMinIOPortTaken: when the port picked is taken before MinIO binds it, StartMinIO tries
+// another instead of failing the test.
+func TestMinIOPortTaken(t *testing.T) {
+	taken, calls := takeFirstPick(t)
+	m := StartMinIO(t)
+	if *calls != 2 || m.Endpoint == fmt.Sprintf("127.0.0.1:%d", taken) {
+		t.Fatalf("%d port picks, endpoint %s (the taken port is %d)", *calls, m.Endpoint, taken)
+	}
+}
+
+// takeFirstPick holds a loopback port and makes the helpers' first pick of ports return it
+// as the last of the ports; it returns the port and the count of picks.
+func takeFirstPick(t *testing.T) (int, *int) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	taken := l.Addr().(*net.TCPAddr).Port
+	calls := 0
+	pickPorts = func(n int) ([]int, error) {
+		ports, err := freePorts(n)
+		if calls++; calls == 1 && err == nil {
+			ports[n-1] = taken
+		}
+		return ports, err
+	}
+	t.Cleanup(func() { pickPorts = freePorts })
+	return taken, &calls
 }

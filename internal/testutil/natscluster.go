@@ -54,12 +54,35 @@ func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 	if err != nil {
 		t.Fatalf("nats-server: %v\ninstall with: %s", err, natsServerInstall())
 	}
-	ports, err := freePorts(3 * n)
+	// The ports were free a moment ago; another process may take one before its node binds
+	// it: then try other ports.
+	for attempt := 1; ; attempt++ {
+		c, err := newNATSCluster(t, bin, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.startAll()
+		if err == nil {
+			t.Logf("nats cluster of %d (%s) up: %s", n, version, c.URLs())
+			return c
+		}
+		if attempt == maxPortAttempts || !c.portTaken() {
+			t.Fatal(err) // cleanup prints the logs
+		}
+		t.Logf("nats cluster: a port was taken before its node bound it, trying others")
+		c.stopAll()
+	}
+}
+
+// newNATSCluster prepares n nodes on free ports, not started.
+func newNATSCluster(t testing.TB, bin string, n int) (*NATSCluster, error) {
+	ports, err := pickPorts(3 * n)
 	if err != nil {
-		t.Fatalf("nats cluster: pick ports: %v", err)
+		return nil, fmt.Errorf("nats cluster: pick ports: %w", err)
 	}
 	client, route, monitor := ports[:n], ports[n:2*n], ports[2*n:]
 	c := &NATSCluster{t: t, http: &http.Client{Timeout: 2 * time.Second}}
+	t.Cleanup(c.cleanup)
 	for i := range n {
 		dir := t.TempDir()
 		var routes []string
@@ -72,11 +95,11 @@ func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 		conf := natsNodeConfig(name, client[i], route[i], monitor[i], dir, routes) // the server adds /jetstream
 		confPath := filepath.Join(dir, "nats.conf")
 		if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
-			t.Fatalf("nats cluster: %v", err)
+			return nil, fmt.Errorf("nats cluster: %w", err)
 		}
 		proc, err := newProcess("nats "+name, filepath.Join(dir, "nats.log"), bin, []string{"-c", confPath}, nil)
 		if err != nil {
-			t.Fatal(err)
+			return nil, err
 		}
 		c.nodes = append(c.nodes, &natsNode{
 			name:       name,
@@ -85,19 +108,41 @@ func StartNATSCluster(t testing.TB, n int) *NATSCluster {
 			proc:       proc,
 		})
 	}
-	t.Cleanup(c.cleanup)
-	// Start every node before waiting for any: a meta leader needs a quorum.
-	exited := make([]<-chan struct{}, n)
+	return c, nil
+}
+
+// startAll starts every node before waiting for any (a meta leader needs a quorum) and
+// waits until each is healthy.
+func (c *NATSCluster) startAll() error {
+	exited := make([]<-chan struct{}, len(c.nodes))
 	for i, nd := range c.nodes {
+		var err error
 		if exited[i], err = nd.proc.start(); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 	for i := range c.nodes {
-		c.waitHealthy(i, exited[i], "js-meta-only=true", 30*time.Second)
+		if err := c.healthy(i, exited[i], "js-meta-only=true", 30*time.Second); err != nil {
+			return err
+		}
 	}
-	t.Logf("nats cluster of %d (%s) up: %s", n, version, c.URLs())
-	return c
+	return nil
+}
+
+// portTaken reports whether a node's log says its port was in use.
+func (c *NATSCluster) portTaken() bool {
+	for _, nd := range c.nodes {
+		if strings.Contains(nd.proc.logTail(40), "already in use") {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *NATSCluster) stopAll() {
+	for _, nd := range c.nodes {
+		nd.proc.kill()
+	}
 }
 
 // natsNodeConfig is one node's configuration file: everything on 127.0.0.1.
@@ -202,9 +247,20 @@ func (c *NATSCluster) Start(i int) {
 // waitHealthy polls node i's /healthz with the given query until it answers 200.
 func (c *NATSCluster) waitHealthy(i int, exited <-chan struct{}, query string, timeout time.Duration) {
 	c.t.Helper()
+	if err := c.healthy(i, exited, query, timeout); err != nil {
+		c.t.Fatal(err) // cleanup prints the logs
+	}
+}
+
+// healthy is waitHealthy returning its failure.
+func (c *NATSCluster) healthy(i int, exited <-chan struct{}, query string, timeout time.Duration) error {
 	nd := c.nodes[i]
 	url := nd.monitorURL + "/healthz?" + query
-	err := pollUntil(timeout, 50*time.Millisecond, exited, "nats "+nd.name+" healthz?"+query, func() error {
+	return pollUntil(timeout, 50*time.Millisecond, exited, "nats "+nd.name+" healthz?"+query, func() error {
+		if c.portTaken() {
+			// A node that could not bind its port exited; the others wait for a quorum.
+			return fmt.Errorf("a node's port is in use: %w", errGiveUp)
+		}
 		resp, err := c.http.Get(url)
 		if err != nil {
 			return err
@@ -216,9 +272,6 @@ func (c *NATSCluster) waitHealthy(i int, exited <-chan struct{}, query string, t
 		}
 		return nil
 	})
-	if err != nil {
-		c.t.Fatal(err) // cleanup prints the logs
-	}
 }
 
 // StreamLeader is the index of the node leading stream now, or -1 while the stream has no

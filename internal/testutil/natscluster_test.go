@@ -364,3 +364,18 @@ func describeErr(err error) string {
 	slices.Sort(is)
 	return fmt.Sprintf("%q (%T; is %s)", err.Error(), err, strings.Join(is, ", "))
 }
+
+// TestNATSClusterPortTaken: when a port picked for a node is taken before the node binds it,
+// StartNATSCluster tries other ports instead of failing the test.
+func TestNATSClusterPortTaken(t *testing.T) {
+	taken, calls := takeFirstPick(t) // the last is a monitoring port
+	c := StartNATSCluster(t, 2)
+	if *calls != 2 {
+		t.Fatalf("%d picks of ports, want 2", *calls)
+	}
+	for _, u := range strings.Split(c.URLs(), ",") {
+		if strings.HasSuffix(u, fmt.Sprintf(":%d", taken)) {
+			t.Fatalf("a node listens on the taken port: %s", c.URLs())
+		}
+	}
+}

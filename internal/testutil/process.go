@@ -133,13 +133,16 @@ func (p *process) logTail(n int) string {
 
 // pollUntil calls cond every interval until it returns nil, exited is closed (the process
 // died), or timeout passes. The error then names what and carries cond's last error.
+// errGiveUp, wrapped in a condition's error, ends pollUntil at once with that error.
+var errGiveUp = errors.New("giving up")
+
 func pollUntil(timeout, interval time.Duration, exited <-chan struct{}, what string, cond func() error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for {
 		err := cond()
-		if err == nil {
-			return nil
+		if err == nil || errors.Is(err, errGiveUp) {
+			return err
 		}
 		select {
 		case <-exited:
@@ -182,6 +185,9 @@ func goEnv(key string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// pickPorts is freePorts; tests of the helpers replace it.
+var pickPorts = freePorts
 
 // freePorts is n distinct loopback ports that were free a moment ago (the listeners are held
 // until all are picked, then closed; another process may take one before the caller binds it).
