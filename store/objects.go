@@ -99,6 +99,7 @@ const (
 
 var rangeBufs [maxPooledShift + 1]sync.Pool // of *[]byte, cap 1<<class
 
+// rangeClass is the class of a buffer of n bytes: the smallest power of two holding n.
 func rangeClass(n int) int { return max(minPooledShift, bits.Len(uint(n-1))) }
 
 // getRangeBuf returns a buffer of length n, not cleared.
@@ -120,7 +121,7 @@ func putRangeBuf(b []byte) {
 		return
 	}
 	b = b[:0]
-	rangeBufs[bits.Len(uint(c-1))].Put(&b)
+	rangeBufs[rangeClass(c)].Put(&b)
 }
 
 // find returns the index of the last span starting at or before off, or -1.
