@@ -156,7 +156,14 @@ func (b *Bucket) ReadRange(ctx context.Context, key string, off int64, buf []byt
 	defer obj.Close()
 	n, err := io.ReadFull(obj, buf)
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		err = nil // cut at the object's end
+		// Fewer bytes: the range runs past the object's end, or the response was cut off.
+		a, aerr := b.Attributes(ctx, key)
+		if aerr != nil {
+			return n, aerr
+		}
+		if int64(n) == min(int64(len(buf)), a.Size-off) {
+			return n, nil
+		}
 	}
 	if err != nil {
 		return n, b.wrap(ctx, op, err)
