@@ -54,7 +54,7 @@ func StartMinIO(t testing.TB) *MinIO {
 			return m
 		}
 		log := m.proc.logTail(50)
-		if attempt == maxPortAttempts || !strings.Contains(log, "already in use") {
+		if attempt == maxPortAttempts || !strings.Contains(log, "port is already in use") {
 			t.Fatalf("%v\nlog %s:\n%s", err, m.proc.logPath(), log)
 		}
 		t.Logf("minio: port %s taken before it bound it, trying another", m.Endpoint)

@@ -132,7 +132,7 @@ func (c *NATSCluster) startAll() error {
 // portTaken reports whether a node's log says its port was in use.
 func (c *NATSCluster) portTaken() bool {
 	for _, nd := range c.nodes {
-		if strings.Contains(nd.proc.logTail(40), "already in use") {
+		if strings.Contains(nd.proc.logTail(40), "bind: address already in use") {
 			return true
 		}
 	}
