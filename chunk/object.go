@@ -290,12 +290,11 @@ func (o *Object) Ranges(sc Scan) (out [][2]int64, err error) {
 	rgs := o.f.RowGroups()
 	for _, sp := range spans {
 		for lo := sp.lo; lo < sp.hi; {
-			rg := sortSearch(o.rgFirst, lo)
-			base := o.rgFirst[rg]
-			hi := min(sp.hi, base+rgs[rg].NumRows())
-			if hi <= lo {
-				return nil, fmt.Errorf("%w: row %d lies in no row group", ErrCorrupt, lo)
+			rg, hi, err := o.rowGroupOf(lo, sp.hi)
+			if err != nil {
+				return nil, err
 			}
+			base := o.rgFirst[rg]
 			chunks := rgs[rg].ColumnChunks()
 			for _, c := range cols {
 				if c == colMetadata && !o.hasMetadata(sp.ord) {
@@ -340,6 +339,17 @@ const coalesceGap = 64 << 10
 // 1 indexes do not say).
 func (o *Object) hasMetadata(ord int) bool {
 	return o.idx.Version < 2 || o.idx.Streams[ord].MetadataRows > 0
+}
+
+// rowGroupOf returns the row group holding object row lo and where [lo, hi) ends in it. Row
+// group sizes that do not add up (a damaged footer) put a row in none, and a walk over
+// them could make no progress: that is ErrCorrupt.
+func (o *Object) rowGroupOf(lo, hi int64) (rg int, end int64, err error) {
+	rg = sortSearch(o.rgFirst, lo)
+	if end = min(hi, o.rgFirst[rg]+o.f.RowGroups()[rg].NumRows()); end <= lo {
+		return 0, 0, fmt.Errorf("%w: row %d lies in no row group", ErrCorrupt, lo)
+	}
+	return rg, end, nil
 }
 
 // checkCodecs refuses column chunks compressed otherwise than objects are written (zstd):

@@ -38,16 +38,14 @@ func (sr *scanner) rows(sp span) error {
 	wantSize := !wantLine && sr.sc.Columns&ColSize != 0
 	wantMD := sr.sc.Columns&ColMetadata != 0 && o.hasMetadata(ord)
 	for lo < hi {
-		rg := sortSearch(o.rgFirst, lo)
+		rg, end, err := o.rowGroupOf(lo, hi)
+		if err != nil {
+			return err
+		}
 		if err := sr.enterRowGroup(rg); err != nil {
 			return err
 		}
 		base := o.rgFirst[rg]
-		end := min(hi, base+o.f.RowGroups()[rg].NumRows())
-		if end <= lo {
-			// Row group sizes that do not add up (a damaged footer): no progress is possible.
-			return fmt.Errorf("%w: row %d lies in no row group", ErrCorrupt, lo)
-		}
 		for row := lo - base; row < end-base; {
 			// A run of rows whose every asked column is in the current page.
 			run := end - base
