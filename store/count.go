@@ -131,13 +131,7 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 			c.tail = es
 			c.ivs = append(c.ivs, [2]int64{es[0].Timestamp, es[len(es)-1].Timestamp})
 			for _, e := range es {
-				i, first := minute(e.Timestamp)
-				c.mc.Entries[i]++
-				c.mc.Bytes[i] += int64(len(e.Line))
-				if first {
-					c.mc.StartEntries[i]++
-					c.mc.StartBytes[i] += int64(len(e.Line))
-				}
+				c.add(minute, e.Timestamp, 1, int64(len(e.Line)))
 			}
 		}
 	}
@@ -168,6 +162,17 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 	}
 	s.m.countedStreams.Add(float64(len(res.Streams)))
 	return res, nil
+}
+
+// add counts n entries of size bytes at ts (n < 0 takes them off), by minute's index.
+func (c *streamCount) add(minute func(int64) (int64, bool), ts, n, size int64) {
+	i, first := minute(ts)
+	c.mc.Entries[i] += n
+	c.mc.Bytes[i] += n * size
+	if first {
+		c.mc.StartEntries[i] += n
+		c.mc.StartBytes[i] += n * size
+	}
 }
 
 // overlapWindows returns the moments that two or more of the intervals (both ends included)
@@ -278,17 +283,9 @@ func (s *Store) dropDuplicates(ctx context.Context, tenant string, wins map[*str
 		return err
 	}
 	for k, ls := range lines {
-		i, first := minute(k.ts)
 		for line, n := range ls {
-			if n < 2 {
-				continue
-			}
-			mc := &k.c.mc
-			mc.Entries[i] -= int64(n - 1)
-			mc.Bytes[i] -= int64(n-1) * int64(len(line))
-			if first {
-				mc.StartEntries[i] -= int64(n - 1)
-				mc.StartBytes[i] -= int64(n-1) * int64(len(line))
+			if n > 1 {
+				k.c.add(minute, k.ts, -int64(n-1), int64(len(line)))
 			}
 		}
 	}
@@ -319,14 +316,7 @@ func (s *Store) countRows(ctx context.Context, tenant string, counts map[uint64]
 		mu.Lock()
 		defer mu.Unlock()
 		for _, r := range *buf {
-			i, first := minute(r.ts)
-			mc := &r.c.mc
-			mc.Entries[i]++
-			mc.Bytes[i] += int64(r.bytes)
-			if first {
-				mc.StartEntries[i]++
-				mc.StartBytes[i] += int64(r.bytes)
-			}
+			r.c.add(minute, r.ts, 1, int64(r.bytes))
 		}
 		*buf = (*buf)[:0]
 	}
