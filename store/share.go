@@ -129,18 +129,14 @@ func (s *Store) fetchTail(ctx context.Context, tenant string, after func(int) ui
 		r.subs = append(r.subs, sub)
 		t.mu.Unlock()
 		s.m.tailJoined.Inc()
-		select {
-		case <-r.done:
-			return cmp.Or(ctx.Err(), r.err)
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := r.wait(ctx); err != nil {
+			return err
 		}
+		return cmp.Or(ctx.Err(), r.err)
 	}
 	t.mu.Unlock()
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := r.wait(ctx); err != nil {
+		return err
 	}
 	if r.err != nil {
 		return s.tail.ReadTail(ctx, tenant, after, fn)
@@ -151,6 +147,16 @@ func (s *Store) fetchTail(ctx context.Context, tenant string, after func(int) ui
 		return nil
 	}
 	return s.tail.ReadTailRanges(ctx, tenant, after, runs, fn)
+}
+
+// wait waits for the fetch to end, or for ctx to, which is then the error.
+func (r *sharedRead) wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // runSharedRead fetches the tail for r's reads, under the share's context.
