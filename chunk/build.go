@@ -9,6 +9,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/jetlog/jetlog/internal/minutes"
 	"github.com/jetlog/jetlog/schemas"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -124,7 +125,7 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 			is.Entries++
 			is.Bytes += int64(len(e.Line))
 			addMinute(&is, e.Timestamp, int64(len(e.Line)))
-			if m := floorDiv(e.Timestamp, 60e9); e.Timestamp == m*60e9 {
+			if m := minutes.Of(e.Timestamp); e.Timestamp == m*minutes.Nanos {
 				addMinuteStart(&is, m, int64(len(e.Line)))
 			}
 			if len(e.Metadata) > 0 {
@@ -178,7 +179,7 @@ func Build(streams []Stream, sources []schemas.SeqRange, replaces []string) (dat
 }
 
 func addMinute(s *IndexStream, ts, n int64) {
-	m := floorDiv(ts, 60e9)
+	m := minutes.Of(ts)
 	if k := len(s.Minutes); k > 0 && s.Minutes[k-1][0] == m {
 		s.Minutes[k-1][1]++
 		s.Minutes[k-1][2] += n
@@ -194,14 +195,6 @@ func addMinuteStart(s *IndexStream, m, n int64) {
 		return
 	}
 	s.MinuteStarts = append(s.MinuteStarts, [3]int64{m, 1, n})
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
 }
 
 // encodeMetadata writes name/value pairs as uvarint-length-prefixed strings.

@@ -11,6 +11,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
+	"github.com/jetlog/jetlog/internal/minutes"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
@@ -397,7 +398,7 @@ func (s *IndexStream) rowsIn(start, end int64) (lo, hi int64) {
 	if len(s.Minutes) == 0 {
 		return 0, s.Entries
 	}
-	first, last := floorDiv(start, 60e9), floorDiv(end-1, 60e9)
+	first, last := minutes.Of(start), minutes.Of(end-1)
 	for _, m := range s.Minutes {
 		if m[0] < first {
 			lo += m[1]

@@ -3,11 +3,12 @@ package logql
 import (
 	"context"
 
+	"github.com/jetlog/jetlog/internal/minutes"
 	"github.com/jetlog/jetlog/logql/log"
 	"github.com/jetlog/jetlog/logql/syntax"
 )
 
-const minute = int64(60e9)
+const minute = minutes.Nanos
 
 // countableByMinute reports whether ra's windows can be summed from per-minute counts: an
 // additive count without pipeline, range, offset and step whole minutes. With minutes
@@ -37,9 +38,9 @@ func (ev *evaluator) countByMinute(ctx context.Context, ra *syntax.RangeAggregat
 	rng, off := int64(ra.Left.Interval), int64(ra.Left.Offset)
 	// Every window starts and ends this far into a minute; minute m stands for the
 	// shifted minute [m*minute+shift, (m+1)*minute+shift).
-	shift := ev.steps[0] - floorMinute(ev.steps[0])*minute
-	from := floorMinute(ev.steps[0] - rng - off)
-	through := floorMinute(ev.steps[len(ev.steps)-1] - off)
+	shift := ev.steps[0] - minutes.Of(ev.steps[0])*minute
+	from := minutes.Of(ev.steps[0] - rng - off)
+	through := minutes.Of(ev.steps[len(ev.steps)-1] - off)
 	res, err := mc.CountMinutes(ctx, CountParams{Tenant: ev.p.Tenant, Matchers: ra.Left.Left.Matchers, From: from, Through: through, Offset: shift})
 	if err != nil || res == nil {
 		return nil, false, err
@@ -63,20 +64,12 @@ func (ev *evaluator) countByMinute(ctx context.Context, ra *syntax.RangeAggregat
 			accs[k] = a
 		}
 		for i, t := range ev.steps {
-			lo, hi := int(floorMinute(t-rng-off)-from), int(floorMinute(t-off)-from)
+			lo, hi := int(minutes.Of(t-rng-off)-from), int(minutes.Of(t-off)-from)
 			a.cnt[i] += float64(pe[hi] - pe[lo] - st.StartEntries[lo] + st.StartEntries[hi])
 			a.sum[i] += float64(pb[hi] - pb[lo] - st.StartBytes[lo] + st.StartBytes[hi])
 		}
 	}
 	return res.Rest, true, nil
-}
-
-func floorMinute(ts int64) int64 {
-	m := ts / minute
-	if ts%minute < 0 {
-		m--
-	}
-	return m
 }
 
 // mergeAccs adds src's accumulators into dst.

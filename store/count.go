@@ -7,12 +7,13 @@ import (
 	"sync"
 
 	"github.com/jetlog/jetlog/chunk"
+	"github.com/jetlog/jetlog/internal/minutes"
 	"github.com/jetlog/jetlog/internal/parallel"
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-const minuteNs = int64(60e9)
+const minuteNs = minutes.Nanos
 
 // maxCountCells bounds the streams times minutes that CountMinutes holds counts for (four
 // int64 each: 64 MB); past it, it says it cannot count and the engine reads the entries.
@@ -49,7 +50,7 @@ func (s *Store) CountMinutes(ctx context.Context, p logql.CountParams) (*logql.M
 	start, end := p.From*minuteNs+p.Offset, (p.Through+1)*minuteNs+p.Offset
 	// minute returns ts's minute (an index of the counts) and whether ts is its first moment.
 	minute := func(ts int64) (int64, bool) {
-		m := floorDiv(ts-p.Offset, minuteNs)
+		m := minutes.Of(ts - p.Offset)
 		return m - p.From, ts == m*minuteNs+p.Offset
 	}
 	counts := map[uint64]*streamCount{}
@@ -377,12 +378,4 @@ func inWindows(ws [][2]int64, ts int64) bool {
 		}
 	}
 	return false
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
 }

@@ -45,7 +45,6 @@ func (s *Store) StreamStats(ctx context.Context, p logql.StreamStatsParams) ([]l
 			b.Bytes += bytes
 		}
 	}
-	const minute = int64(60e9)
 	for _, seg := range sn.segments {
 		if seg.idx.MaxT < p.Start || seg.idx.MinT >= p.End {
 			continue
@@ -57,8 +56,8 @@ func (s *Store) StreamStats(ctx context.Context, p logql.StreamStatsParams) ([]l
 			a := get(st.Labels, st.Fingerprint)
 			a.st.Chunks++
 			for _, m := range st.Minutes {
-				ts := m[0] * minute
-				if ts+minute <= p.Start || ts >= p.End {
+				ts := m[0] * minuteNs
+				if ts+minuteNs <= p.Start || ts >= p.End {
 					continue
 				}
 				add(a, max(ts, p.Start), m[1], m[2])

@@ -6,6 +6,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/jetlog/jetlog/internal/minutes"
 	"github.com/jetlog/jetlog/logql"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
@@ -73,7 +74,7 @@ func entriesIn(b *logql.Batch, start, end int64) []logql.RawEntry {
 // CountMinutes implements logql.MinuteCounter, as storage answering from an index would:
 // streams with structured metadata in the range are left to be read.
 func (q *Querier) CountMinutes(_ context.Context, p logql.CountParams) (*logql.MinuteCountResult, error) {
-	const minute = int64(60e9)
+	const minute = minutes.Nanos
 	n := p.Through - p.From + 1
 	res := &logql.MinuteCountResult{}
 	for _, b := range q.tenants[p.Tenant] {
@@ -93,10 +94,7 @@ func (q *Querier) CountMinutes(_ context.Context, p logql.CountParams) (*logql.M
 				break
 			}
 			t := e.Timestamp - p.Offset
-			i := t/minute - p.From
-			if t%minute < 0 {
-				i--
-			}
+			i := minutes.Of(t) - p.From
 			mc.Entries[i]++
 			mc.Bytes[i] += int64(len(e.Line))
 			if t%minute == 0 {
