@@ -79,8 +79,17 @@ func New(cfg Config, d Deps) (*Chunker, error) {
 	cfg.InstanceID = bus.InstanceKey(cfg.InstanceID)
 	c := &Chunker{cfg: cfg, d: d, m: newMetrics(d.Registerer), owned: map[int]*owned{}, lastHolder: map[int]string{}, stopManage: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.builds = make(chan struct{}, cmp.Or(cfg.ConcurrentFlushes, runtime.GOMAXPROCS(0)))
+	c.builds = make(chan struct{}, cmp.Or(cfg.ConcurrentFlushes, defaultConcurrentFlushes(runtime.GOMAXPROCS(0), cfg.SharesCPU)))
 	return c, nil
+}
+
+// defaultConcurrentFlushes is the build limit when none is configured: every core, or half
+// of them when pushes are served by the same process.
+func defaultConcurrentFlushes(procs int, sharesCPU bool) int {
+	if sharesCPU {
+		return max(1, procs/2)
+	}
+	return procs
 }
 
 // InstanceID is this instance's name in the lease bucket.

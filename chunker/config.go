@@ -42,12 +42,15 @@ type Config struct {
 	// bus keeps the messages for the next owner); it only keeps a shutdown from hanging
 	// while the object store is down.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// ConcurrentFlushes bounds how many partitions build objects at once (0: GOMAXPROCS).
-	// Building is CPU work, and partitions fed evenly fill up together: unbounded, every one
-	// of them decodes and encodes at the same moment, which multiplies the memory of a flush
-	// and stalls pushes behind a burst of CPU. A partition waiting for its turn does not
-	// read, so its messages wait on the bus.
+	// ConcurrentFlushes bounds how many partitions build objects at once (0: GOMAXPROCS, or
+	// half of it when SharesCPU). Building is CPU work, and partitions fed evenly fill up
+	// together: unbounded, every one of them decodes and encodes at the same moment, which
+	// multiplies the memory of a flush and stalls pushes behind a burst of CPU. A partition
+	// waiting for its turn does not read, so its messages wait on the bus.
 	ConcurrentFlushes int `yaml:"concurrent_flushes"`
+	// SharesCPU is set when the process also runs the ingest gateway: builds on every core
+	// would leave pushes waiting for one (measured in BENCHMARKS.md, seventh session).
+	SharesCPU bool `yaml:"-"`
 }
 
 // RegisterFlags sets defaults and registers flags.
@@ -59,7 +62,7 @@ func (c *Config) RegisterFlags(f *flag.FlagSet) {
 	f.IntVar(&c.FetchBatch, "chunker.fetch-batch", 256, "Bus messages per read.")
 	f.StringVar(&c.InstanceID, "chunker.instance-id", "", "Name of this chunker in the partition leases; unique among live instances (default: hostname and HTTP port).")
 	f.DurationVar(&c.LeaseTTL, "chunker.lease-ttl", 10*time.Second, "How long a partition lease lives without renewal; a dead chunker's partitions are taken over after it.")
-	f.IntVar(&c.ConcurrentFlushes, "chunker.concurrent-flushes", 0, "Partitions that may build objects at the same time (0: GOMAXPROCS).")
+	f.IntVar(&c.ConcurrentFlushes, "chunker.concurrent-flushes", 0, "Partitions that may build objects at the same time (0: GOMAXPROCS, or half of it, at least 1, in a process that also runs the gateway).")
 	f.DurationVar(&c.ShutdownTimeout, "chunker.shutdown-timeout", 20*time.Second, "Longest the final flush at shutdown may take; what it could not write stays on the bus for the next owner.")
 }
 

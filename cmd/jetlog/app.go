@@ -224,6 +224,7 @@ func (a *app) mountRoles(ctx context.Context, r chi.Router) error {
 			_, port, _ := net.SplitHostPort(a.cfg.HTTPAddr)
 			a.cfg.Chunker.InstanceID = host + "-" + port
 		}
+		a.cfg.Chunker.SharesCPU = a.cfg.runs(TargetGateway)
 		c, err := chunker.New(a.cfg.Chunker, chunker.Deps{
 			Bus:        a.bus,
 			Bucket:     a.bucket,
