@@ -96,8 +96,17 @@ func tailRanges(first, last uint64) []seqRange {
 
 // read delivers the messages on filter with sequences in [start, last] in order.
 func (b *Bus) read(ctx context.Context, filter string, start, last uint64, fn func(schemas.TailMessage) error) error {
+	open := func(ctx context.Context, start uint64) (*seqReader, error) {
+		return b.openReader(ctx, filter, start, 10*time.Second)
+	}
+	return b.readThrough(ctx, open, filter, start, last, fn)
+}
+
+// readThrough is read with the readers open opens.
+func (b *Bus) readThrough(ctx context.Context, open func(context.Context, uint64) (*seqReader, error), filter string, start, last uint64, fn func(schemas.TailMessage) error) error {
+	stuck := 0 // interruptions in a row without a message delivered
 	for start <= last {
-		r, err := b.openReader(ctx, filter, start, 10*time.Second)
+		r, err := open(ctx, start)
 		if err != nil {
 			return fmt.Errorf("tail: %w", err)
 		}
@@ -107,21 +116,38 @@ func (b *Bus) read(ctx context.Context, filter string, start, last uint64, fn fu
 			r.close()
 			return nil
 		}
+		from := start
 		start, err = readUpTo(ctx, r, start, last, fn)
 		r.close()
 		if err == nil || !isUnavailable(err) || ctx.Err() != nil {
 			return err
 		}
-		// A delivery gap or a lost response: read on from the first message not delivered.
+		if start > from {
+			stuck = 0
+		} else if stuck++; stuck == maxStuckReaders {
+			return fmt.Errorf("tail: %d consumers in a row delivered nothing: %w", stuck, err)
+		}
+		// A delivery gap, a lost response or a stalled consumer: read on from the first
+		// message not delivered, through a new consumer.
+		b.m.tailResumes.Inc()
 		b.logger.Debug("tail read interrupted, resuming", "filter", filter, "at", start, "err", err)
 	}
 	return nil
 }
 
+// maxStall is how long a reader polls a consumer that counts pending messages but delivers
+// none before giving up on it; maxStuckReaders is how many such consumers in a row a read
+// opens before it fails (the query then answers 503 instead of waiting for its deadline).
+const (
+	maxStall        = 3 * time.Second
+	maxStuckReaders = 3
+)
+
 // readUpTo reads r, opened at start, until the message with sequence last (or the end of the
 // filter's messages) and returns the sequence to resume at after an error.
 func readUpTo(ctx context.Context, r *seqReader, start, last uint64, fn func(schemas.TailMessage) error) (next uint64, err error) {
 	next = start
+	lastDelivery := time.Now()
 	for next <= last {
 		if err := ctx.Err(); err != nil {
 			return next, err
@@ -143,7 +169,9 @@ func readUpTo(ctx context.Context, r *seqReader, start, last uint64, fn func(sch
 		if stop || (n > 0 && pending == 0) {
 			break
 		}
-		if n == 0 {
+		if n > 0 {
+			lastDelivery = time.Now()
+		} else {
 			// Nothing delivered now: either nothing is left on the filter, or the server
 			// has not loaded it yet.
 			left, err := r.pending(ctx)
@@ -152,6 +180,9 @@ func readUpTo(ctx context.Context, r *seqReader, start, last uint64, fn func(sch
 			}
 			if left == 0 {
 				break
+			}
+			if time.Since(lastDelivery) > maxStall {
+				return next, unavailable(fmt.Errorf("consumer delivered nothing for %s with %d messages pending", maxStall, left))
 			}
 			sleepCtx(ctx, 5*time.Millisecond)
 		}
