@@ -49,7 +49,7 @@ type Config struct {
 	// waiting for its turn does not read, so its messages wait on the bus.
 	ConcurrentFlushes int `yaml:"concurrent_flushes"`
 	// SharesCPU is set when the process also runs the ingest gateway: builds on every core
-	// would leave pushes waiting for one (measured in BENCHMARKS.md, seventh session).
+	// would leave pushes waiting for one (measured in BENCHMARKS.md, sixth session).
 	SharesCPU bool `yaml:"-"`
 }
 
