@@ -1,13 +1,17 @@
 package chunk
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // scanner is the state of one Scan: a cursor per column of the current row group.
@@ -155,6 +159,9 @@ type cursor struct {
 	page  parquet.Page
 	first int64 // row (in the row group) of the page's first row
 	n     int64
+	// offsets is the chunk's offset index (nil: none), and index the current page's in it.
+	offsets parquet.OffsetIndex
+	index   int
 	// optional columns: definition levels and the value index of row vrow
 	defs       []byte
 	vrow, vidx int64
@@ -168,6 +175,9 @@ type cursor struct {
 func (c *cursor) open() {
 	if c.cc != nil && c.pages == nil {
 		c.pages = c.cc.PagesFrom(c.r)
+		if oi, err := c.cc.OffsetIndex(); err == nil && oi.NumPages() > 0 {
+			c.offsets = oi
+		}
 	}
 }
 
@@ -196,13 +206,18 @@ func (c *cursor) at(row int64) error {
 		parquet.Release(c.page)
 		c.page = nil
 	}
-	start := next
+	start, index := next, c.index+1
 	if c.n == 0 || row != next {
 		if err := c.pages.SeekToRow(row); err != nil {
 			return pageError(err)
 		}
 		start = row
+		index = c.pageOf(row)
 	}
+	if err := c.checkHeader(index); err != nil {
+		return err
+	}
+	c.index = index
 	p, err := c.pages.ReadPage()
 	if err != nil {
 		return pageError(err)
@@ -225,6 +240,49 @@ func (c *cursor) at(row int64) error {
 	}
 	if row >= c.first+c.n {
 		return fmt.Errorf("%w: page at row %d does not hold row %d", ErrCorrupt, c.first, row)
+	}
+	return nil
+}
+
+// maxPageBytes bounds the sizes a page header may claim. parquet-go allocates both (the
+// page as stored, then decompressed) before it reads the page, so a damaged header could
+// cost gigabytes per read; the pages we write hold a few MB at most.
+const maxPageBytes = 64 << 20
+
+// pageOf is the offset index's page that holds row (-1 without an index).
+func (c *cursor) pageOf(row int64) int {
+	if c.offsets == nil {
+		return -1
+	}
+	n := c.offsets.NumPages()
+	i := sort.Search(n, func(i int) bool { return c.offsets.FirstRowIndex(i) > row }) - 1
+	return max(i, 0)
+}
+
+// checkHeader reads the header of page index (of the offset index) before parquet-go does,
+// and refuses sizes it could not hold: more stored bytes than the offset index gives the
+// page, or more than maxPageBytes either way. Without an offset index there is nothing to
+// check against.
+func (c *cursor) checkHeader(index int) error {
+	if c.offsets == nil || index < 0 || index >= c.offsets.NumPages() {
+		return nil
+	}
+	off, size := c.offsets.Offset(index), c.offsets.CompressedPageSize(index)
+	if off < 0 || size <= 0 {
+		return fmt.Errorf("%w: page %d at %d, %d bytes", ErrCorrupt, index, off, size)
+	}
+	var h format.PageHeader
+	var compact thrift.CompactProtocol
+	rd := bufio.NewReaderSize(io.NewSectionReader(c.r, off, size), 512)
+	if err := thrift.NewDecoder(compact.NewReader(rd)).Decode(&h); err != nil {
+		if isIOError(err) {
+			return err
+		}
+		return fmt.Errorf("%w: page %d header: %v", ErrCorrupt, index, err)
+	}
+	if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > min(size, maxPageBytes) || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
+		return fmt.Errorf("%w: page %d header claims %d bytes stored, %d decompressed (the page has %d)",
+			ErrCorrupt, index, h.CompressedPageSize, h.UncompressedPageSize, size)
 	}
 	return nil
 }
