@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding"
@@ -159,8 +158,10 @@ type cursor struct {
 	page  parquet.Page
 	first int64 // row (in the row group) of the page's first row
 	n     int64
-	// offsets is the chunk's offset index (nil: none), and index the current page's in it.
+	// offsets is the chunk's offset index (nil: none), firsts its pages' first rows, and
+	// index the current page's in it.
 	offsets parquet.OffsetIndex
+	firsts  []int64
 	index   int
 	// optional columns: definition levels and the value index of row vrow
 	defs       []byte
@@ -177,6 +178,10 @@ func (c *cursor) open() {
 		c.pages = c.cc.PagesFrom(c.r)
 		if oi, err := c.cc.OffsetIndex(); err == nil && oi.NumPages() > 0 {
 			c.offsets = oi
+			c.firsts = make([]int64, oi.NumPages())
+			for i := range c.firsts {
+				c.firsts[i] = oi.FirstRowIndex(i)
+			}
 		}
 	}
 }
@@ -254,9 +259,7 @@ func (c *cursor) pageOf(row int64) int {
 	if c.offsets == nil {
 		return -1
 	}
-	n := c.offsets.NumPages()
-	i := sort.Search(n, func(i int) bool { return c.offsets.FirstRowIndex(i) > row }) - 1
-	return max(i, 0)
+	return sortSearch(c.firsts, row)
 }
 
 // checkHeader reads the header of page index (of the offset index) before parquet-go does,
