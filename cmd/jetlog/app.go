@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,6 +32,9 @@ import (
 // Main is the command: NewMain().Run(ctx, args).
 type Main struct {
 	Stdout, Stderr io.Writer
+	// MemoryLimit sets the process's soft memory limit from its container's (main sets it;
+	// tests running several servers in one process leave it unset).
+	MemoryLimit bool
 }
 
 // NewMain returns a Main writing to the process's standard streams.
@@ -56,6 +60,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	if m.MemoryLimit {
+		setMemoryLimit(logger, memlimit.FromCgroup)
+	}
 	a := &app{cfg: cfg, logger: logger}
 	return a.run(ctx)
 }

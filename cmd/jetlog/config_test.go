@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,6 +107,66 @@ func TestShippedKubernetesConfig(t *testing.T) {
 	}
 	if cfg.Bus.Replicas != 3 || cfg.Storage.Backend != "s3" || cfg.Chunker.InstanceID != "jetlog-chunker-abc" {
 		t.Fatalf("shipped config not applied: bus %+v, storage %q, chunker %+v", cfg.Bus, cfg.Storage.Backend, cfg.Chunker)
+	}
+}
+
+// Every container the manifests in deploy/k8s run has a memory limit (the binary derives
+// its soft memory limit from it, and without one a pod can take a node's memory), and every
+// Go server without that derivation (nats-server) is given GOMEMLIMIT under its limit.
+func TestShippedKubernetesLimits(t *testing.T) {
+	files, err := filepath.Glob("../../deploy/k8s/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	var containers int
+	for _, file := range files {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		for {
+			var doc struct {
+				Kind     string `yaml:"kind"`
+				Metadata struct {
+					Name string `yaml:"name"`
+				} `yaml:"metadata"`
+				Spec struct {
+					Template struct {
+						Spec struct {
+							Containers []struct {
+								Name  string `yaml:"name"`
+								Image string `yaml:"image"`
+								Env   []struct {
+									Name, Value string
+								} `yaml:"env"`
+								Resources struct {
+									Limits map[string]string `yaml:"limits"`
+								} `yaml:"resources"`
+							} `yaml:"containers"`
+						} `yaml:"spec"`
+					} `yaml:"template"`
+				} `yaml:"spec"`
+			}
+			if err := dec.Decode(&doc); err != nil {
+				break
+			}
+			for _, c := range doc.Spec.Template.Spec.Containers {
+				containers++
+				where := doc.Kind + " " + doc.Metadata.Name + " " + c.Name
+				if c.Resources.Limits["memory"] == "" {
+					t.Errorf("%s: no memory limit", where)
+				}
+				if strings.HasPrefix(c.Image, "nats:") && !slices.ContainsFunc(c.Env, func(e struct{ Name, Value string }) bool {
+					return e.Name == "GOMEMLIMIT" && e.Value != ""
+				}) {
+					t.Errorf("%s: no GOMEMLIMIT", where)
+				}
+			}
+		}
+	}
+	if containers < 5 { // nats, minio, gateway, chunker, querier
+		t.Fatalf("found %d containers in the manifests", containers)
 	}
 }
 

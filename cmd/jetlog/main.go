@@ -18,7 +18,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := NewMain().Run(ctx, os.Args[1:]); err != nil {
+	m := NewMain()
+	m.MemoryLimit = true
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "jetlog:", err)
 		os.Exit(1)
 	}
