@@ -217,22 +217,10 @@ func TestDamagedPageHeaderIsRefusedCheaply(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		es = append(es, Entry{Timestamp: int64(i), Line: fmt.Sprintf("line %d of the stream", i)})
 	}
-	data, idx := buildIndexed(t, []Stream{{Labels: labels.FromStrings("app", "a"), Entries: es}})
-	o, err := OpenObject(bytes.NewReader(data), int64(len(data)), idx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := o.f.RowGroups()[0].ColumnChunks()[o.col[colLine]].(*parquet.FileColumnChunk)
-	oi, err := cc.OffsetIndex()
-	if err != nil || oi.NumPages() == 0 {
-		t.Fatalf("offset index: %v, %d pages", err, oi.NumPages())
-	}
+	data, idx, oi := lineOffsets(t, es)
 	off := oi.Offset(0)
 	var compact thrift.CompactProtocol
-	var h format.PageHeader
-	if err := thrift.NewDecoder(compact.NewReader(bytes.NewReader(data[off:]))).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
+	h := pageHeaderAt(t, data, off)
 	for name, damage := range map[string]func(*format.PageHeader){
 		"decompressed": func(h *format.PageHeader) { h.UncompressedPageSize = 1<<31 - 1 },
 		"stored":       func(h *format.PageHeader) { h.CompressedPageSize = 1<<31 - 1 },
@@ -245,20 +233,106 @@ func TestDamagedPageHeaderIsRefusedCheaply(t *testing.T) {
 		}
 		b := bytes.Clone(data)
 		copy(b[off:], hb)
-		rd := bytes.NewReader(b)
-		o, err := OpenObject(rd, int64(len(b)), idx)
+		refusedCheaply(t, name, b, idx, 0)
+	}
+}
+
+// A page whose header says it is dictionary-encoded makes parquet-go read a dictionary page
+// from the start of its column chunk, where objects have their first data page; the header
+// found there is believed as the dictionary's, so a damaged first page could cost whatever it
+// claims. The scan refuses such a page before parquet-go reads it.
+func TestDictionaryEncodedPageIsRefusedCheaply(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var es []Entry
+	for i := 0; i < 3000; i++ { // random hex: no word table, over two pages of lines
+		b := make([]byte, 300)
+		for j := range b {
+			b[j] = "0123456789abcdef"[r.IntN(16)]
+		}
+		es = append(es, Entry{Timestamp: int64(i) * 1e9, Line: string(b)}) // one a second
+	}
+	data, idx, oi := lineOffsets(t, es)
+	if oi.NumPages() < 2 {
+		t.Fatalf("%d pages of lines", oi.NumPages())
+	}
+	last := oi.NumPages() - 1
+	var compact thrift.CompactProtocol
+	b := bytes.Clone(data)
+	put := func(off int64, h format.PageHeader) {
+		hb, err := thrift.Marshal(&compact, &h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		err = o.Scan(rd, Scan{Ordinals: []int{0}, Start: 0, End: 1 << 62, Columns: ColLine}, func(*Row) error { return nil })
-		runtime.ReadMemStats(&after)
-		if !errors.Is(err, ErrCorrupt) {
-			t.Errorf("%s: scan = %v, want ErrCorrupt", name, err)
-		}
-		if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
-			t.Errorf("%s: the scan allocated %d MB", name, n>>20)
-		}
+		copy(b[off:], hb)
 	}
+	first := pageHeaderAt(t, data, oi.Offset(0))
+	first.CompressedPageSize = 1<<31 - 1
+	put(oi.Offset(0), first)
+	h := pageHeaderAt(t, data, oi.Offset(last))
+	switch {
+	case h.DataPageHeaderV2.Valid:
+		h.DataPageHeaderV2.V.Encoding = format.RLEDictionary
+	case h.DataPageHeader.Valid:
+		h.DataPageHeader.V.Encoding = format.RLEDictionary
+	default:
+		t.Fatalf("page %d is a %v page", last, h.Type)
+	}
+	put(oi.Offset(last), h)
+
+	// From the first minute that starts in the last page (the index plans scans by the
+	// minute): the scan seeks there, past the first page.
+	start := (oi.FirstRowIndex(last) + 59) / 60 * 60
+	if start >= int64(len(es)) {
+		t.Fatalf("the last page starts at row %d", oi.FirstRowIndex(last))
+	}
+	refusedCheaply(t, "dictionary", b, idx, start*1e9)
+}
+
+// refusedCheaply scans the damaged object data from start on and fails unless the scan
+// reports it corrupt having allocated little.
+func refusedCheaply(t *testing.T, name string, data []byte, idx *Index, start int64) {
+	t.Helper()
+	rd := bytes.NewReader(data)
+	o, err := OpenObject(rd, int64(len(data)), idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err = o.Scan(rd, Scan{Ordinals: []int{0}, Start: start, End: 1 << 62, Columns: ColLine}, func(*Row) error { return nil })
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrCorrupt) {
+		t.Errorf("%s: scan = %v, want ErrCorrupt", name, err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<20 {
+		t.Errorf("%s: the scan allocated %d MB", name, n>>20)
+	}
+}
+
+// lineOffsets builds an object of one stream and returns it with its line column's offset
+// index.
+func lineOffsets(t *testing.T, es []Entry) ([]byte, *Index, parquet.OffsetIndex) {
+	t.Helper()
+	data, idx := buildIndexed(t, []Stream{{Labels: labels.FromStrings("app", "a"), Entries: es}})
+	o, err := OpenObject(bytes.NewReader(data), int64(len(data)), idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := o.f.RowGroups()[0].ColumnChunks()[o.col[colLine]].(*parquet.FileColumnChunk)
+	oi, err := cc.OffsetIndex()
+	if err != nil || oi.NumPages() == 0 {
+		t.Fatalf("offset index: %v, %d pages", err, oi.NumPages())
+	}
+	return data, idx, oi
+}
+
+// pageHeaderAt decodes the page header at off.
+func pageHeaderAt(t *testing.T, data []byte, off int64) format.PageHeader {
+	t.Helper()
+	var compact thrift.CompactProtocol
+	var h format.PageHeader
+	if err := thrift.NewDecoder(compact.NewReader(bytes.NewReader(data[off:]))).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

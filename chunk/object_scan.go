@@ -264,8 +264,11 @@ func (c *cursor) pageOf(row int64) int {
 
 // checkHeader reads the header of page index (of the offset index) before parquet-go does,
 // and refuses sizes it could not hold: more stored bytes than the offset index gives the
-// page, or more than maxPageBytes either way. Without an offset index there is nothing to
-// check against.
+// page, or more than maxPageBytes either way. It also refuses what objects never hold: a
+// page that is not a data page, or one encoded with a dictionary, for which parquet-go would
+// go on to read a dictionary page (objects have none) from the start of the column chunk,
+// allocating whatever that page's header claims. Without an offset index there is nothing
+// to check against.
 func (c *cursor) checkHeader(index int) error {
 	if c.offsets == nil || index < 0 || index >= c.offsets.NumPages() {
 		return nil
@@ -286,6 +289,18 @@ func (c *cursor) checkHeader(index int) error {
 	if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > min(size, maxPageBytes) || h.UncompressedPageSize < 0 || h.UncompressedPageSize > maxPageBytes {
 		return fmt.Errorf("%w: page %d header claims %d bytes stored, %d decompressed (the page has %d)",
 			ErrCorrupt, index, h.CompressedPageSize, h.UncompressedPageSize, size)
+	}
+	var enc format.Encoding
+	switch {
+	case h.Type == format.DataPage && h.DataPageHeader.Valid:
+		enc = h.DataPageHeader.V.Encoding
+	case h.Type == format.DataPageV2 && h.DataPageHeaderV2.Valid:
+		enc = h.DataPageHeaderV2.V.Encoding
+	default:
+		return fmt.Errorf("%w: page %d is a %v page", ErrCorrupt, index, h.Type)
+	}
+	if enc == format.PlainDictionary || enc == format.RLEDictionary {
+		return fmt.Errorf("%w: page %d is dictionary-encoded", ErrCorrupt, index)
 	}
 	return nil
 }
