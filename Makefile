@@ -26,6 +26,8 @@ run: build
 # processes (installed by `make nats-server`) and a real MinIO process (`make minio`).
 test: minio nats-server
 	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 25m ./...
+	# chunk writes decoded lines through pointers: checkptr fails a write outside its buffer.
+	$(GO) test -count=1 -gcflags=github.com/jetlog/jetlog/chunk=-d=checkptr ./chunk
 
 test-short:
 	$(GO) test -count=1 -short ./...
