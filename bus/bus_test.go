@@ -12,6 +12,7 @@ import (
 
 	"github.com/grafana/loki/pkg/push"
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jetlog/jetlog/bus"
 	"github.com/jetlog/jetlog/internal/testutil"
@@ -25,11 +26,17 @@ func connect(t *testing.T) *bus.Bus {
 
 func connectPartitions(t *testing.T, partitions int) *bus.Bus {
 	t.Helper()
+	return connectRegistered(t, partitions, nil)
+}
+
+// connectRegistered is connectPartitions with the bus's metrics in reg.
+func connectRegistered(t *testing.T, partitions int, reg prometheus.Registerer) *bus.Bus {
+	t.Helper()
 	var cfg bus.Config
 	cfg.RegisterFlags(flag.NewFlagSet("t", flag.PanicOnError))
 	cfg.URL = testutil.StartNATS(t)
 	cfg.Partitions = partitions
-	b, err := bus.Connect(context.Background(), cfg, testutil.Discard(), nil)
+	b, err := bus.Connect(context.Background(), cfg, testutil.Discard(), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ type PartitionReader struct {
 
 // OpenPartition starts reading partition at sequence start (>= 1). Close it after use.
 func (b *Bus) OpenPartition(ctx context.Context, partition int, start uint64) (*PartitionReader, error) {
-	r, err := b.openReader(ctx, schemas.PartitionSubjects(partition), start, 30*time.Second)
+	r, err := b.openReader(ctx, []string{schemas.PartitionSubjects(partition)}, start, 30*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("partition %d: %w", partition, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -11,7 +12,7 @@ import (
 	"github.com/jetlog/jetlog/schemas"
 )
 
-// seqReader reads the messages on one subject filter in stream-sequence order from a start
+// seqReader reads the messages on some subject filters in stream-sequence order from a start
 // sequence, through one ephemeral pull consumer without acknowledgements that lives as long as
 // the reader. (nats.go's ordered consumer re-creates its server-side consumer on every Fetch.)
 // A gap in the consumer's delivery sequence, i.e. a lost pull response, is an error: the
@@ -20,11 +21,14 @@ type seqReader struct {
 	b    *Bus
 	cons jetstream.Consumer
 	next uint64 // consumer sequence expected next
+	// share is the part of the stream's messages the filters are expected to match (0:
+	// all), for readUpTo not to pull many past its last sequence.
+	share float64
 }
 
-func (b *Bus) openReader(ctx context.Context, filter string, start uint64, inactive time.Duration) (*seqReader, error) {
+func (b *Bus) openReader(ctx context.Context, filters []string, start uint64, inactive time.Duration) (*seqReader, error) {
 	cons, err := b.stream.CreateConsumer(ctx, jetstream.ConsumerConfig{
-		FilterSubjects:    []string{filter},
+		FilterSubjects:    filters,
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       max(start, 1),
 		AckPolicy:         jetstream.AckNonePolicy,
@@ -33,7 +37,7 @@ func (b *Bus) openReader(ctx context.Context, filter string, start uint64, inact
 		Replicas:          1,
 	})
 	if err != nil {
-		return nil, unavailable(fmt.Errorf("consumer on %s: %w", filter, err))
+		return nil, unavailable(fmt.Errorf("consumer on %s: %w", strings.Join(filters, ","), err))
 	}
 	return &seqReader{b: b, cons: cons, next: 1}, nil
 }

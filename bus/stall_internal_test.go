@@ -45,11 +45,12 @@ func TestReadStalledConsumer(t *testing.T) {
 		t.Fatal(err)
 	}
 	filter := schemas.TenantSubjects("t1")
+	filters := []string{filter}
 	// Every reader opened is paused at once: it counts the ten messages as pending and
 	// delivers none.
 	opened := 0
 	openPaused := func(ctx context.Context, start uint64) (*seqReader, error) {
-		r, err := b.openReader(ctx, filter, start, 10*time.Second)
+		r, err := b.openReader(ctx, filters, start, 10*time.Second)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +96,7 @@ func TestReadStalledConsumer(t *testing.T) {
 
 	// The same read through consumers that deliver returns every message.
 	got := 0
-	if err := b.read(ctx, filter, 1, 10, func(schemas.TailMessage) error { got++; return nil }); err != nil || got != 10 {
+	if err := b.read(ctx, filters, 0, 1, 10, func(schemas.TailMessage) error { got++; return nil }); err != nil || got != 10 {
 		t.Fatalf("read = %d messages, %v; want 10", got, err)
 	}
 }
