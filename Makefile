@@ -24,9 +24,10 @@ run: build
 
 # The whole suite. Integration tests start real NATS servers, clusters of nats-server
 # processes (installed by `make nats-server`) and a real MinIO process (`make minio`).
+# Package chunk writes decoded lines through pointers: run again with checkptr, which fails
+# a write outside its buffer.
 test: minio nats-server
 	PATH="$(GOBIN):$$PATH" $(GO) test -count=1 -timeout 25m ./...
-	# chunk writes decoded lines through pointers: checkptr fails a write outside its buffer.
 	$(GO) test -count=1 -gcflags=github.com/jetlog/jetlog/chunk=-d=checkptr ./chunk
 
 test-short:
