@@ -78,13 +78,12 @@ func (b *Bus) readRanges(ctx context.Context, tenant string, after func(partitio
 }
 
 // rangeFilters returns the subjects of the tenant's partitions that may have messages after
-// their checkpoints in r (nil for none; the tenant's wildcard for all of them), and the first
-// sequence of r such a message can have. The chunker flushes partitions at different times,
-// so the tail's first sequences mostly hold messages of partitions flushed since: read with
-// the tenant's wildcard after make bench's push (idle flushes off), 63% of the messages a
-// needle query fetched were dropped here as already flushed. A partition whose checkpoint is at or past r.last has
-// none in r, and none of a partition's messages up to its checkpoint count. share is the part
-// of the partitions the filters select.
+// their checkpoints in r (nil for none; the tenant's wildcard for all of them), the first
+// sequence of r such a message can have, and the share of the partitions the filters select.
+// A partition whose checkpoint is at or past r.last has none in r. The chunker flushes
+// partitions at different times, so the tail's first sequences mostly hold messages of
+// partitions flushed since: read with the tenant's wildcard after make bench's push (idle
+// flushes off), 63% of the messages a needle query fetched were dropped as already flushed.
 func (b *Bus) rangeFilters(tenant string, after func(partition int) uint64, r seqRange) (filters []string, first uint64, share float64) {
 	var parts []int
 	first = r.last + 1
