@@ -56,9 +56,11 @@ q() { # name query -> median seconds
 NEEDLE='{job="load"} |= "needle"'
 metric() { curl -fsS "$URL/metrics" | awk -v m="$1" '$1 == m {printf "%.0f", $2}'; }
 TAIL0=$(metric jetlog_bus_tail_messages_read_total)
+SKIP0=$(metric jetlog_bus_tail_messages_skipped_total)
 BUFFERED=$(metric jetlog_chunker_buffered_bytes)
 T_UNFLUSHED=$(q "$NEEDLE")
 TAIL_MSGS=$(( ($(metric jetlog_bus_tail_messages_read_total) - TAIL0) / 3 ))
+TAIL_SKIPPED=$(( ($(metric jetlog_bus_tail_messages_skipped_total) - SKIP0) / 3 ))
 CPU2=$(cpu)
 curl -fsS -X POST "$URL/flush" >/dev/null
 CPU3=$(cpu)
@@ -91,6 +93,6 @@ cat <<TABLE
 | sum by (namespace) count_over_time | $T_COUNT |
 | logfmt duration filter | $T_LOGFMT |
 | topk bytes_over_time | $T_TOPK |
-| needle query before flush | $T_UNFLUSHED ($TAIL_MSGS bus messages read per query; chunker buffer $((BUFFERED / 1000000)) MB) |
+| needle query before flush | $T_UNFLUSHED ($TAIL_MSGS bus messages read and $TAIL_SKIPPED fetched and dropped per query; chunker buffer $((BUFFERED / 1000000)) MB) |
 TABLE
 if [ -n "${PROFILE_DIR:-}" ]; then top ingest.pprof; top needle.pprof; fi
