@@ -24,13 +24,13 @@ func connect(t *testing.T) *bus.Bus {
 	return connectPartitions(t, 4)
 }
 
-func connectPartitions(t *testing.T, partitions int) *bus.Bus {
+func connectPartitions(t testing.TB, partitions int) *bus.Bus {
 	t.Helper()
 	return connectRegistered(t, partitions, nil)
 }
 
 // connectRegistered is connectPartitions with the bus's metrics in reg.
-func connectRegistered(t *testing.T, partitions int, reg prometheus.Registerer) *bus.Bus {
+func connectRegistered(t testing.TB, partitions int, reg prometheus.Registerer) *bus.Bus {
 	t.Helper()
 	var cfg bus.Config
 	cfg.RegisterFlags(flag.NewFlagSet("t", flag.PanicOnError))
@@ -44,7 +44,7 @@ func connectRegistered(t *testing.T, partitions int, reg prometheus.Registerer) 
 	return b
 }
 
-func msg(t *testing.T, tenant string, partition int, line string) schemas.Message {
+func msg(t testing.TB, tenant string, partition int, line string) schemas.Message {
 	t.Helper()
 	payload, id, err := schemas.EncodeBatch(tenant, partition, []push.Stream{{
 		Labels: `{app="a"}`, Entries: []push.Entry{{Timestamp: time.Unix(0, 1), Line: line}}}})

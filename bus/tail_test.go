@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,18 +22,19 @@ import (
 // its messages) and the sequences a tail read after those checkpoints must return.
 func tailFixture(t *testing.T, n int) (b *bus.Bus, after func(int) uint64, want map[uint64]int) {
 	t.Helper()
-	return tailFixtureRegistered(t, n, nil)
+	return tailFixtureRegistered(t, n, "", nil)
 }
 
-// tailFixtureRegistered is tailFixture with the bus's metrics in reg.
-func tailFixtureRegistered(t *testing.T, n int, reg prometheus.Registerer) (b *bus.Bus, after func(int) uint64, want map[uint64]int) {
+// tailFixtureRegistered is tailFixture with pad after the number in t1's lines and the bus's
+// metrics in reg.
+func tailFixtureRegistered(t testing.TB, n int, pad string, reg prometheus.Registerer) (b *bus.Bus, after func(int) uint64, want map[uint64]int) {
 	t.Helper()
 	const partitions = 16
 	b = connectRegistered(t, partitions, reg)
 	ctx := context.Background()
 	var msgs []schemas.Message
 	for i := 0; i < n; i++ {
-		msgs = append(msgs, msg(t, "t1", i%partitions, fmt.Sprint(i)))
+		msgs = append(msgs, msg(t, "t1", i%partitions, fmt.Sprint(i)+pad))
 		if i%3 == 0 {
 			msgs = append(msgs, msg(t, "t2", i%partitions, fmt.Sprint("other ", i)))
 		}
@@ -92,7 +95,7 @@ func TestReadTailExactlyOnce(t *testing.T) {
 // 420 past their range's end); with the filters, 730.
 func TestReadTailFetchesLittleFlushed(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	b, after, want := tailFixtureRegistered(t, 6000, reg)
+	b, after, want := tailFixtureRegistered(t, 6000, "", reg)
 	got, count := countSeqs()
 	if err := b.ReadTail(context.Background(), "t1", after, count); err != nil {
 		t.Fatal(err)
@@ -103,6 +106,41 @@ func TestReadTailFetchesLittleFlushed(t *testing.T) {
 	if skipped > float64(len(want))/3 {
 		t.Errorf("%v messages fetched and dropped for %d delivered", skipped, len(want))
 	}
+}
+
+// BenchmarkReadTail reads, as a query over unflushed data does, a tail of 4,000 messages of
+// about 8 KB spread over 16 partitions whose checkpoints lie at different places
+// (tailFixture), interleaved with another tenant's; bytes are the payload bytes delivered (as
+// on the bus), dropped/op the messages fetched and dropped.
+func BenchmarkReadTail(b *testing.B) {
+	reg := prometheus.NewRegistry()
+	words := strings.Fields("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa")
+	r := rand.New(rand.NewPCG(1, 2))
+	var pad strings.Builder
+	for pad.Len() < 8<<10 { // snappy keeps about half of it
+		fmt.Fprintf(&pad, " %s=%d", words[r.IntN(len(words))], r.IntN(1e6))
+	}
+	bs, after, want := tailFixtureRegistered(b, 4000, pad.String(), reg)
+	ctx := context.Background()
+	var delivered atomic.Int64
+	read := func() {
+		if err := bs.ReadTail(ctx, "t1", after, func(m schemas.TailMessage) error {
+			delivered.Add(int64(len(m.Payload)))
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	read()
+	b.SetBytes(delivered.Load())
+	dropped0 := gathered(b, reg, "jetlog_bus_tail_messages_skipped_total")
+	b.ResetTimer()
+	for range b.N {
+		read()
+	}
+	b.StopTimer()
+	b.ReportMetric((gathered(b, reg, "jetlog_bus_tail_messages_skipped_total")-dropped0)/float64(b.N), "dropped/op")
+	b.ReportMetric(float64(len(want)), "delivered/op")
 }
 
 // checkExactlyOnce fails unless got counts every sequence of want once and no other.
@@ -119,7 +157,7 @@ func checkExactlyOnce(t *testing.T, got map[uint64]int, want map[uint64]int) {
 }
 
 // gathered is the value of the counter name in reg.
-func gathered(t *testing.T, reg *prometheus.Registry, name string) float64 {
+func gathered(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
