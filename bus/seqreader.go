@@ -21,7 +21,7 @@ type seqReader struct {
 	b    *Bus
 	cons jetstream.Consumer
 	next uint64 // consumer sequence expected next
-	// share is the part of the stream's messages the filters are expected to match (0:
+	// share is the part of the stream's sequences the filters are expected to match (0:
 	// all), for readUpTo not to pull many past its last sequence.
 	share float64
 }

@@ -96,7 +96,7 @@ func TestReadStalledConsumer(t *testing.T) {
 
 	// The same read through consumers that deliver returns every message.
 	got := 0
-	if err := b.read(ctx, filters, 0, 1, 10, func(schemas.TailMessage) error { got++; return nil }); err != nil || got != 10 {
+	if err := b.read(ctx, filters, 1, 10, 10, func(schemas.TailMessage) error { got++; return nil }); err != nil || got != 10 {
 		t.Fatalf("read = %d messages, %v; want 10", got, err)
 	}
 }

@@ -58,12 +58,16 @@ func (b *Bus) ReadTailRanges(ctx context.Context, tenant string, after func(part
 }
 
 func (b *Bus) readRanges(ctx context.Context, tenant string, after func(partition int) uint64, rs []seqRange, fn func(schemas.TailMessage) error) error {
+	var end uint64 // the last sequence read
+	for _, r := range rs {
+		end = max(end, r.last)
+	}
 	return parallel.ForEach(ctx, rs, tailReaders, func(ctx context.Context, r seqRange) error {
-		filters, first, share := b.rangeFilters(tenant, after, r)
+		filters, first := b.rangeFilters(tenant, after, r)
 		if filters == nil {
 			return nil // every partition's checkpoint is past the range
 		}
-		return b.read(ctx, filters, share, first, r.last, func(m schemas.TailMessage) error {
+		return b.read(ctx, filters, first, r.last, end, func(m schemas.TailMessage) error {
 			// The filters already select tenant's token, and tokens are one-to-one; checking
 			// the decoded tenant too means no filter mistake can hand a query another
 			// tenant's data.
@@ -78,13 +82,13 @@ func (b *Bus) readRanges(ctx context.Context, tenant string, after func(partitio
 }
 
 // rangeFilters returns the subjects of the tenant's partitions that may have messages after
-// their checkpoints in r (nil for none; the tenant's wildcard for all of them), the first
-// sequence of r such a message can have, and the share of the partitions the filters select.
-// A partition whose checkpoint is at or past r.last has none in r. The chunker flushes
+// their checkpoints in r (nil for none; the tenant's wildcard for all of them), and the first
+// sequence of r such a message can have. A partition whose checkpoint is at or past r.last
+// has none in r. The chunker flushes
 // partitions at different times, so the tail's first sequences mostly hold messages of
 // partitions flushed since: read with the tenant's wildcard after make bench's push (idle
 // flushes off), 63% of the messages a needle query fetched were dropped as already flushed.
-func (b *Bus) rangeFilters(tenant string, after func(partition int) uint64, r seqRange) (filters []string, first uint64, share float64) {
+func (b *Bus) rangeFilters(tenant string, after func(partition int) uint64, r seqRange) (filters []string, first uint64) {
 	var parts []int
 	first = r.last + 1
 	for p := 0; p < b.cfg.Partitions; p++ {
@@ -96,14 +100,14 @@ func (b *Bus) rangeFilters(tenant string, after func(partition int) uint64, r se
 	first = max(first, r.first)
 	switch len(parts) {
 	case 0:
-		return nil, 0, 0
+		return nil, 0
 	case b.cfg.Partitions:
-		return []string{schemas.TenantSubjects(tenant)}, first, 1
+		return []string{schemas.TenantSubjects(tenant)}, first
 	}
 	for _, p := range parts {
 		filters = append(filters, schemas.Subject(tenant, p))
 	}
-	return filters, first, float64(len(parts)) / float64(b.cfg.Partitions)
+	return filters, first
 }
 
 // seqRange is the stream sequences [first, last].
@@ -129,13 +133,14 @@ func tailRanges(first, last uint64) []seqRange {
 	return out
 }
 
-// read delivers the messages on filters with sequences in [start, last] in order; about
-// share of the stream's messages match them (0: all).
-func (b *Bus) read(ctx context.Context, filters []string, share float64, start, last uint64, fn func(schemas.TailMessage) error) error {
+// read delivers the messages on filters with sequences in [start, last] in order. end (at
+// least last) is the end of the whole read: the filters' messages pending from a reader's
+// start to there tell which share of the sequences they are.
+func (b *Bus) read(ctx context.Context, filters []string, start, last, end uint64, fn func(schemas.TailMessage) error) error {
 	open := func(ctx context.Context, start uint64) (*seqReader, error) {
 		r, err := b.openReader(ctx, filters, start, 10*time.Second)
-		if r != nil {
-			r.share = share
+		if r != nil && end >= start {
+			r.share = min(1, float64(r.cons.CachedInfo().NumPending)/float64(end-start+1))
 		}
 		return r, err
 	}
@@ -193,8 +198,9 @@ func readUpTo(ctx context.Context, r *seqReader, start, last uint64, fn func(sch
 			return next, err
 		}
 		stop := false
-		// No more than the sequences left (of them, the share the filters match): a range's
-		// reader does not pull the next range's messages only to drop them.
+		// No more than the filters' messages expected among the sequences left: a range's
+		// reader does not pull the next range's messages only to drop them (other tenants'
+		// messages and flushed partitions make those fewer than the sequences).
 		want := last - next + 1
 		if r.share > 0 && r.share < 1 {
 			want = max(1, uint64(math.Ceil(float64(want)*r.share)))
