@@ -84,10 +84,10 @@ func (b *Bus) readRanges(ctx context.Context, tenant string, after func(partitio
 // rangeFilters returns the subjects of the tenant's partitions that may have messages after
 // their checkpoints in r (nil for none; the tenant's wildcard for all of them), and the first
 // sequence of r such a message can have. A partition whose checkpoint is at or past r.last
-// has none in r. The chunker flushes
-// partitions at different times, so the tail's first sequences mostly hold messages of
-// partitions flushed since: read with the tenant's wildcard after make bench's push (idle
-// flushes off), 63% of the messages a needle query fetched were dropped as already flushed.
+// has none in r. The chunker flushes partitions at different times, so the tail's first
+// sequences mostly hold messages of partitions flushed since: read with the tenant's wildcard
+// after make bench's push (idle flushes off), 63% of the messages a needle query fetched
+// were dropped as already flushed.
 func (b *Bus) rangeFilters(tenant string, after func(partition int) uint64, r seqRange) (filters []string, first uint64) {
 	var parts []int
 	first = r.last + 1
