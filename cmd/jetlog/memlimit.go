@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"runtime/debug"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 )
@@ -14,14 +13,15 @@ import (
 // killed at it. GOMEMLIMIT, when set, wins; AUTOMEMLIMIT sets another ratio or "off".
 // Without a container limit nothing changes.
 func setMemoryLimit(logger *slog.Logger, provider memlimit.Provider) {
-	_, err := memlimit.Set(memlimit.WithProvider(provider))
+	// Set returns the limit in force, the one before it when it changed nothing.
+	limit, err := memlimit.Set(memlimit.WithProvider(provider))
 	switch {
 	case errors.Is(err, memlimit.ErrNoCgroup) || errors.Is(err, memlimit.ErrCgroupsNotSupported):
 		logger.Debug("no container memory limit", "err", err)
 	case err != nil:
 		logger.Warn("container memory limit not applied", "err", err)
 	}
-	if limit := debug.SetMemoryLimit(-1); limit < math.MaxInt64 {
+	if limit < math.MaxInt64 {
 		logger.Info("go memory limit", "bytes", limit)
 	}
 }
