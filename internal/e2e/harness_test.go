@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,8 +51,27 @@ type proc struct {
 	addr    string
 	dataDir string
 	args    []string
-	log     *bytes.Buffer
+	log     *logBuffer
 	done    chan struct{}
+}
+
+// logBuffer holds a process's output, written by exec's copying goroutine while tests
+// read it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -78,7 +98,7 @@ func (p *proc) start() {
 	p.t.Helper()
 	args := append([]string{"-data-dir", p.dataDir, "-http-addr", p.addr}, p.args...)
 	p.cmd = exec.Command(jetlogBin, args...)
-	p.log = new(bytes.Buffer)
+	p.log = new(logBuffer)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
