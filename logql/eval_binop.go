@@ -2,18 +2,50 @@ package logql
 
 import (
 	"context"
+	"errors"
 	"math"
 
 	"github.com/jetlog/jetlog/logql/syntax"
 	"github.com/jetlog/jetlog/schemas/labels"
 )
 
-func (ev *evaluator) binOp(ctx context.Context, b *syntax.BinOpExpr) (*value, error) {
-	l, err := ev.eval(ctx, b.LHS)
-	if err != nil {
-		return nil, err
+// sides evaluates both sides of b, at once when both read storage: their reads then start
+// together, so that under store.Share they take one snapshot and one fetch of the bus
+// tail, and the two sides see the same entries. The first error stops the other side.
+func (ev *evaluator) sides(ctx context.Context, b *syntax.BinOpExpr) (l, r *value, err error) {
+	_, lit := b.LHS.(*syntax.LiteralExpr)
+	_, rit := b.RHS.(*syntax.LiteralExpr)
+	if lit || rit {
+		if l, err = ev.eval(ctx, b.LHS); err == nil {
+			r, err = ev.eval(ctx, b.RHS)
+		}
+		return l, r, err
 	}
-	r, err := ev.eval(ctx, b.RHS)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rev := &evaluator{e: ev.e, p: ev.p, steps: ev.steps} // the right side's stats
+	var rerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if r, rerr = rev.eval(ctx, b.RHS); rerr != nil {
+			cancel()
+		}
+	}()
+	if l, err = ev.eval(ctx, b.LHS); err != nil {
+		cancel()
+	}
+	<-done
+	ev.lines += rev.lines
+	ev.bytes += rev.bytes
+	if err == nil || errors.Is(err, context.Canceled) && rerr != nil {
+		err = rerr // the side that failed first, not the one it stopped
+	}
+	return l, r, err
+}
+
+func (ev *evaluator) binOp(ctx context.Context, b *syntax.BinOpExpr) (*value, error) {
+	l, r, err := ev.sides(ctx, b)
 	if err != nil {
 		return nil, err
 	}

@@ -27,23 +27,25 @@ import (
 // Cancellation reaches every piece through ctx: a client going away (499) or the timeout
 // (504) stops them all, and the first error of a piece cancels its siblings.
 
-// query runs p, split by time when cfg says so.
+// query runs p, split by time when cfg says so. The reads of one query share a snapshot
+// and the bus tail (store.Share): a binary operation's sides, or the pieces of a split.
 func (a *API) query(ctx context.Context, p logql.Params) (logql.Result, error) {
+	whole := func() (logql.Result, error) { return a.eng.Query(store.Share(ctx), p) }
 	if a.cfg.SplitQueriesByInterval <= 0 || p.Instant {
-		return a.eng.Query(ctx, p)
+		return whole()
 	}
 	expr, err := syntax.ParseExpr(p.Query)
 	if err != nil {
-		return a.eng.Query(ctx, p) // the engine reports it
+		return whole() // the engine reports it
 	}
 	_, isLog := expr.(*syntax.LogSelectorExpr)
 	if isLog && p.Interval > 0 {
 		// An interval samples entries from the start on: pieces would sample elsewhere.
-		return a.eng.Query(ctx, p)
+		return whole()
 	}
 	pieces := a.split(p, isLog)
 	if len(pieces) <= 1 {
-		return a.eng.Query(ctx, p)
+		return whole()
 	}
 	if isLog && p.Direction == logql.Backward {
 		// Newest first.

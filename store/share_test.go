@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -144,5 +146,45 @@ func TestSharedReadsJoinTheFirstFetch(t *testing.T) {
 	wait()
 	if w, r := g.whole.Load(), g.ranged.Load(); w != 1 || r != 0 {
 		t.Fatalf("%d whole-tail fetches and %d ranged ones, want 1 and 0", w, r)
+	}
+}
+
+// Under store.Share, the two sides of a binary operation read the tail in one fetch: the
+// engine starts them together.
+func TestBinaryOperationSidesShareTheTail(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	var g *gatedTail
+	e := tensEnv(t, func(b *bus.Bus) store.Tail { g = &gatedTail{Tail: b, gate: make(chan struct{})}; return g }, reg)
+	eng := logql.NewEngine(logql.EngineConfig{MaxSeries: 100}, e.store, nil)
+	p := logql.Params{Tenant: "t", Instant: true, Start: time.Unix(0, 100), End: time.Unix(0, 100),
+		Query: `sum(count_over_time({app="a"} |= "line" [1m])) - 2 * sum(count_over_time({app="a"} != "line 5" [1m]))`}
+	type answer struct {
+		res logql.Result
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		res, err := eng.Query(store.Share(context.Background()), p)
+		ch <- answer{res, err}
+	}()
+	joined := func() float64 { return counter(reg, "jetlog_store_tail_reads_joined_total") }
+	for i := 0; i < 500 && joined() < 1; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(g.gate)
+	a := <-ch
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	if got := joined(); got != 1 {
+		t.Fatalf("%v reads joined the first fetch, want 1", got)
+	}
+	if w, r := g.whole.Load(), g.ranged.Load(); w != 1 || r != 0 {
+		t.Fatalf("%d whole-tail fetches and %d ranged ones, want 1 and 0", w, r)
+	}
+	// 100 lines hold "line", 89 not "line 5" (5, 50-59): 100 - 2*89.
+	v, _ := json.Marshal(a.res.Value)
+	if !strings.Contains(string(v), `"V":-78}`) {
+		t.Fatalf("answer %s", v)
 	}
 }
