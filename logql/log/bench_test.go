@@ -74,18 +74,32 @@ var words = []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "g
 // (count_over_time({job="load"} | logfmt | duration > 1500ms [1m])), over a block of lines
 // shaped as loadgen writes them, in a stream with loadgen's four labels.
 func BenchmarkLoadgenLogfmtMetric(b *testing.B) {
-	se := countByStatus(b, `count_over_time({job="load"} | logfmt | duration > 1500ms [1m])`)
+	benchLoadgenMetric(b, `count_over_time({job="load"} | logfmt | duration > 1500ms [1m])`,
+		`seq=%d level=%s method=%s status=%d duration=%dms user=u%d msg="`, `"`)
+}
+
+// BenchmarkLoadgenJSONMetric is its JSON twin over lines shaped as loadgen -shape json
+// writes them, counting duration_ms > 1500.
+func BenchmarkLoadgenJSONMetric(b *testing.B) {
+	benchLoadgenMetric(b, `count_over_time({job="load"} | json | duration_ms > 1500 [1m])`,
+		`{"seq":%d,"level":%q,"method":%q,"status":%d,"duration_ms":%d,"user":{"id":"u%d","region":"eu"},"msg":"`, `"}`)
+}
+
+// benchLoadgenMetric runs sum by (status) (query) over 1,024 loadgen-sized lines: head
+// (formatted with seq, level, method, status, duration and user) then words, then tail.
+func benchLoadgenMetric(b *testing.B, query, head, tail string) {
+	se := countByStatus(b, query)
 	lines := make([][]byte, 1024)
 	var size int64
 	for i := range lines {
-		lines[i] = fmt.Appendf(nil, `seq=%d level=%s method=%s status=%d duration=%dms user=u%d msg="`,
+		lines[i] = fmt.Appendf(nil, head,
 			1000000+i, []string{"info", "warn", "error", "debug"}[i%4], []string{"GET", "POST", "PUT"}[i%3],
 			[]int{200, 200, 200, 201, 404, 500}[i%6], (i*7919)%2000, (i*104729)%100000)
-		for w := i; len(lines[i]) < 230; w++ { // loadgen's 250-byte lines
+		for w := i; len(lines[i]) < 250-len(tail); w++ { // loadgen's 250-byte lines
 			lines[i] = append(lines[i], words[w%len(words)]...)
 			lines[i] = append(lines[i], ' ')
 		}
-		lines[i] = append(lines[i], '"')
+		lines[i] = append(lines[i], tail...)
 		size += int64(len(lines[i]))
 	}
 	sse := se.ForStream(mustLabels("job", "load", "stream", "s042", "pod", "pod-8", "namespace", "ns-2"))

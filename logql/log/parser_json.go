@@ -1,6 +1,7 @@
 package log
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -23,11 +24,15 @@ func (p *jsonParser) process(_ int64, line []byte, b *builder) ([]byte, bool) {
 		return line, true
 	}
 	// Like Loki's parser, text after the closing brace is ignored.
-	if err := p.object(b, 0); err != nil {
+	if err := p.object(b, 0); err != nil && err != errExtractedAll {
 		b.setErr(errJSON, lokiJSONError(err))
 	}
 	return line, true
 }
+
+// errExtractedAll stops the walk of a line once the hints' labels are in: as Loki's parser
+// does, the rest of the line is not read, so it can set no error either.
+var errExtractedAll = errors.New("every label the query needs is extracted")
 
 func (p *jsonParser) object(b *builder, depth int) error {
 	return p.s.eachMember(depth, func(key []byte) error {
@@ -49,30 +54,35 @@ func (p *jsonParser) object(b *builder, depth int) error {
 			if err != nil {
 				return err
 			}
-			p.set(b, v)
-			return nil
+			return p.set(b, v)
 		default:
 			raw, err := p.s.skipValue(depth + 1)
 			if err != nil {
 				return err
 			}
 			if string(raw) != "null" {
-				p.set(b, raw)
+				return p.set(b, raw)
 			}
 			return nil
 		}
 	})
 }
 
-func (p *jsonParser) set(b *builder, v []byte) {
+// set adds the label of the current key; it returns errExtractedAll once that completes
+// the labels the hints need.
+func (p *jsonParser) set(b *builder, v []byte) error {
 	if len(p.prefix) == 0 {
-		return
+		return nil
 	}
 	name := p.names.get(p.prefix)
 	if !b.wantsKey(name) {
-		return // skip the value's string when the query does not need the label
+		return nil // skip the value's string when the query does not need the label
 	}
 	b.setParsed(name, string(v))
+	if len(b.metadata) == 0 && b.extractedAll() {
+		return errExtractedAll
+	}
+	return nil
 }
 
 // nameCache interns label names per stream, so that parsing a line does not allocate a

@@ -79,12 +79,22 @@ func FuzzJSONParser(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// A grouped metric's hints let the parser stop once it has a and e.
+	mstages, _ := unwrapOf(f, `count_over_time({app="x"} | json | e != "" [1m])`)
+	se, err := NewGroupedSampleExtractor(mstages, CountSamples, nil, []string{"a"})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		sp := p.ForStream(labels.FromStrings("app", "x"))
 		orig := string(line)
 		sp.Process(0, line, nil)
 		if string(line) != orig {
 			t.Fatal("line modified")
+		}
+		se.ForStream(labels.FromStrings("app", "x")).Process(0, line, nil)
+		if string(line) != orig {
+			t.Fatal("line modified by the hinted parse")
 		}
 	})
 }

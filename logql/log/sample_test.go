@@ -8,7 +8,7 @@ import (
 )
 
 // unwrapOf parses a metric query and returns its stages and unwrap.
-func unwrapOf(t *testing.T, q string) ([]syntax.Stage, *syntax.Unwrap) {
+func unwrapOf(t testing.TB, q string) ([]syntax.Stage, *syntax.Unwrap) {
 	t.Helper()
 	e, err := syntax.ParseSampleExpr(q)
 	if err != nil {
