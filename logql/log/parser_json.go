@@ -74,35 +74,70 @@ func (p *jsonParser) set(b *builder, v []byte) error {
 	if len(p.prefix) == 0 {
 		return nil
 	}
-	name := p.names.get(p.prefix)
-	if !b.wantsKey(name) {
-		return nil // skip the value's string when the query does not need the label
+	k := p.names.get(p.prefix, b)
+	if len(b.metadata) > 0 {
+		// Metadata may rename the label (_extracted): resolved per entry.
+		if b.wantsKey(k.name) {
+			b.setParsed(k.name, string(v))
+		}
+		return nil
 	}
-	b.setParsed(name, string(v))
-	if len(b.metadata) == 0 && b.extractedAll() {
+	switch {
+	case !k.wanted:
+		return nil // skip the value's string when the query does not need the label
+	case b.hints != nil:
+		b.setWanted(k.index, k.label, string(v), k.inStream)
+	default:
+		b.setExtracted(k.label, string(v))
+	}
+	if b.extractedAll() {
 		return errExtractedAll
 	}
 	return nil
 }
 
-// nameCache interns label names per stream, so that parsing a line does not allocate a
-// string for every key already seen. It is bounded: past maxNames it stops adding.
-type nameCache map[string]string
+// nameCache resolves the key paths of one stream's lines to their labels once, so that
+// parsing a line neither allocates a name for every key already seen nor looks up the
+// stream's labels and the hints again. It is bounded: past maxCachedNames it stops adding.
+type nameCache map[string]*parsedKey
+
+// parsedKey is what a parsed key's label name resolves to in one stream, for entries
+// without structured metadata (which may add a name clash, and so an _extracted rename):
+// the label it fills, whether the hints want that label (and its index in them) and
+// whether the stream has a label of that name. It does not depend on the entry.
+type parsedKey struct {
+	name, label      string
+	wanted, inStream bool
+	index            int
+}
+
+// resolve sets what name resolves to in b's stream.
+func (k *parsedKey) resolve(b *builder) {
+	k.label = k.name
+	if b.stream.Has(k.label) {
+		k.label += duplicateSuffix
+	}
+	k.wanted, k.inStream = b.wants(k.label), b.stream.Has(k.label)
+	if k.wanted && b.hints != nil {
+		k.index = b.hints.index[k.label]
+	}
+}
 
 const maxCachedNames = 1024
 
-func (c *nameCache) get(b []byte) string {
-	if s, ok := (*c)[string(b)]; ok {
-		return s
+func (c *nameCache) get(path []byte, b *builder) *parsedKey {
+	if k, ok := (*c)[string(path)]; ok {
+		return k
 	}
-	s := string(b)
+	k := &parsedKey{name: string(path)}
+	k.resolve(b)
 	if *c == nil {
 		*c = nameCache{}
 	}
 	if len(*c) < maxCachedNames {
-		(*c)[s] = s
+		(*c)[k.name] = k
 	}
-	return s
+	return k
 }
 
 // sanitizeLabelKey turns a key into a valid label name: surrounding space is trimmed, every

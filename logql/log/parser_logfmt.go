@@ -30,14 +30,11 @@ type logfmtParser struct {
 	last []*logfmtKey
 }
 
-// logfmtKey is what a raw key resolves to in one stream: its sanitised name, and for an
-// entry without structured metadata (which may add a name clash, and so an _extracted
-// rename) the label it fills, whether the hints want that label (and its index in them)
-// and whether the stream has a label of that name.
+// logfmtKey is what a raw key resolves to in one stream: its sanitised name and what that
+// resolves to (see parsedKey).
 type logfmtKey struct {
-	raw, name, label string
-	wanted, inStream bool
-	index            int
+	raw string
+	parsedKey
 }
 
 func newLogfmtParser(s *syntax.ParserStage) *logfmtParser {
@@ -139,18 +136,8 @@ func (p *logfmtParser) key(raw []byte, pos int, b *builder) *logfmtKey {
 // the others use only the name.
 func (p *logfmtParser) resolve(raw []byte, b *builder) *logfmtKey {
 	k := &logfmtKey{raw: string(raw)}
-	k.name = sanitizeLabelKey(k.raw, true)
-	if k.name == "" {
-		return k
-	}
-	k.label = k.name
-	if b.stream.Has(k.label) {
-		k.label += duplicateSuffix
-	}
-	k.wanted = b.wants(k.label)
-	k.inStream = b.stream.Has(k.label)
-	if k.wanted && b.hints != nil {
-		k.index = b.hints.index[k.label]
+	if k.name = sanitizeLabelKey(k.raw, true); k.name != "" {
+		k.resolve(b)
 	}
 	return k
 }
