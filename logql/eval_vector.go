@@ -19,6 +19,9 @@ func (ev *evaluator) vectorAgg(ctx context.Context, va *syntax.VectorAggregation
 		// instead of one series per distinct full label set.
 		pushed := *ra
 		pushed.Grouping = va.Grouping
+		if pushed.Grouping == nil {
+			pushed.Grouping = &syntax.Grouping{} // sum() keeps no label: by ()
+		}
 		return ev.rangeAgg(ctx, &pushed)
 	}
 	in, err := ev.eval(ctx, va.Left)
@@ -199,7 +202,7 @@ func (ev *evaluator) labelReplace(ctx context.Context, x *syntax.LabelReplaceExp
 // pushableSum reports whether va is sum by (...) directly over an additive range aggregation
 // that has no grouping of its own.
 func pushableSum(va *syntax.VectorAggregationExpr) (*syntax.RangeAggregationExpr, bool) {
-	if va.Op != syntax.OpSum || va.Grouping == nil || va.Grouping.Without {
+	if va.Op != syntax.OpSum || va.Grouping != nil && va.Grouping.Without {
 		return nil, false
 	}
 	ra, ok := va.Left.(*syntax.RangeAggregationExpr)

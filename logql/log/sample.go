@@ -54,6 +54,9 @@ func NewGroupedSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *s
 }
 
 func newSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.Unwrap, by []string) (SampleExtractor, error) {
+	if needsNoLabel(stages, unwrap, by) {
+		stages = withoutParsers(stages)
+	}
 	fs, err := compileStages(stages)
 	if err != nil {
 		return nil, err
@@ -87,6 +90,41 @@ func newSampleExtractor(stages []syntax.Stage, mode SampleMode, unwrap *syntax.U
 		return nil, fmt.Errorf("unknown sample mode %d", mode)
 	}
 	return se, nil
+}
+
+// needsNoLabel reports whether a grouped extractor that keeps no label (by ()) needs none
+// from its stages either: no label filter, format or keep reads one. Loki then runs no
+// parser (its parser hints' noLabels), so a line a parser would reject counts as any other,
+// and unpack leaves the line as it is.
+func needsNoLabel(stages []syntax.Stage, unwrap *syntax.Unwrap, by []string) bool {
+	if by == nil || len(by) > 0 || unwrap != nil {
+		return false
+	}
+	for _, st := range stages {
+		switch st := st.(type) {
+		case *syntax.ParserStage, *syntax.LineFilterStage, *syntax.DecolorizeStage:
+		case *syntax.DropStage:
+			for _, l := range st.Labels {
+				if l.Matcher != nil {
+					return false // drops by value
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// withoutParsers is stages without its parsers.
+func withoutParsers(stages []syntax.Stage) []syntax.Stage {
+	var out []syntax.Stage
+	for _, st := range stages {
+		if _, ok := st.(*syntax.ParserStage); !ok {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 func converter(conv string) (func(string) (float64, error), error) {
