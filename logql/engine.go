@@ -104,6 +104,10 @@ func steps(p Params) []int64 {
 	return out
 }
 
+func seriesLimitError(n int) error {
+	return NewUserError(fmt.Sprintf("maximum of series (%d) reached for a single query", n))
+}
+
 // result turns a value over steps into the API's result shape.
 func (ev *evaluator) result(v *value) (Result, error) {
 	if v.scalar != nil {
@@ -118,7 +122,7 @@ func (ev *evaluator) result(v *value) (Result, error) {
 		return Result{Type: ResultMatrix, Value: Matrix{s}}, nil
 	}
 	if len(v.series) > ev.e.cfg.MaxSeries {
-		return Result{}, NewUserError(fmt.Sprintf("maximum of series (%d) reached for a single query", ev.e.cfg.MaxSeries))
+		return Result{}, seriesLimitError(ev.e.cfg.MaxSeries)
 	}
 	for _, s := range v.series {
 		if err := pipelineError(s); err != nil {

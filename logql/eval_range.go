@@ -127,14 +127,16 @@ func (ev *evaluator) rangeAgg(ctx context.Context, ra *syntax.RangeAggregationEx
 		}
 	}
 	if read {
-		it, err := ev.e.q.SelectLogs(ctx, sp)
+		rctx, stop := context.WithCancel(ctx) // a shard past the series bound stops the read
+		defer stop()
+		it, err := ev.e.q.SelectLogs(rctx, sp)
 		if err != nil {
 			return nil, err
 		}
 		defer it.Close()
-		shards, err := ev.consumeShards(ctx, it, func() *rangeShard {
+		shards, err := ev.consumeShards(rctx, it, func() *rangeShard {
 			return &rangeShard{ev: ev, ra: ra, ext: ext, bare: bare, mode: mode,
-				windowed: windowedOp(ra.Op, mode), rng: rng, off: off}
+				windowed: windowedOp(ra.Op, mode), rng: rng, off: off, stop: stop}
 		})
 		if err != nil {
 			return nil, err

@@ -35,6 +35,10 @@ type rangeShard struct {
 	// extractors return one cached *LabelsResult per distinct label set of a stream.
 	byRes        map[*log.LabelsResult]*acc
 	lines, bytes int64
+	// err ends the query (the series bound): the shard consumes nothing after it, and
+	// stop ends the read.
+	err  error
+	stop context.CancelFunc
 }
 
 // windowedOp reports whether op's value at a step is a count or sum of integer sample
@@ -52,6 +56,9 @@ func windowedOp(op string, mode log.SampleMode) bool {
 }
 
 func (sh *rangeShard) consume(b *Batch) {
+	if sh.err != nil {
+		return
+	}
 	st := sh.streams[b.Hash]
 	if st == nil {
 		if sh.streams == nil {
@@ -93,7 +100,9 @@ func (sh *rangeShard) consume(b *Batch) {
 		a := last
 		if lbs != lastRes {
 			if a = sh.byRes[lbs]; a == nil {
-				a = sh.accFor(lbs)
+				if a = sh.accFor(lbs); a == nil {
+					return
+				}
 			}
 			last, lastRes = a, lbs
 		}
@@ -150,6 +159,8 @@ func (w *window) steps(sh *rangeShard, ts int64) (int, int) {
 	return w.lo, w.hi
 }
 
+// accFor returns the accumulator of lbs's series, nil (with sh.err set) when a new one
+// would pass the engine's bound on series.
 func (sh *rangeShard) accFor(lbs *log.LabelsResult) *acc {
 	ls := lbs.All
 	if !ls.Has(log.ErrorLabel) {
@@ -160,6 +171,13 @@ func (sh *rangeShard) accFor(lbs *log.LabelsResult) *acc {
 	k := ls.String()
 	a := sh.accs[k]
 	if a == nil {
+		if len(sh.accs) == sh.ev.e.cfg.MaxSeries {
+			// The bound on the series a query builds in memory holds while they are
+			// built: a query with one series per entry would otherwise grow without end.
+			sh.err = seriesLimitError(sh.ev.e.cfg.MaxSeries)
+			sh.stop()
+			return nil
+		}
 		a = &acc{labels: ls.Copy()}
 		if sh.windowed {
 			a.cnt = make([]float64, len(sh.ev.steps))
@@ -204,6 +222,11 @@ func (ev *evaluator) consumeShards(ctx context.Context, it BatchIterator, newSha
 		})
 	} else {
 		err = ev.feedShards(ctx, it, shards)
+	}
+	for _, sh := range shards {
+		if sh.err != nil {
+			return nil, sh.err // before the walk's error, which it may have caused
+		}
 	}
 	if err == nil {
 		err = ctx.Err()
