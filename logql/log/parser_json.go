@@ -75,21 +75,10 @@ func (p *jsonParser) set(b *builder, v []byte) error {
 		return nil
 	}
 	k := p.names.get(p.prefix, b)
-	if len(b.metadata) > 0 {
-		// Metadata may rename the label (_extracted): resolved per entry.
-		if b.wantsKey(k.name) {
-			b.setParsed(k.name, string(v))
-		}
-		return nil
+	if !k.wantedBy(b) {
+		return nil // the value's string is not made when the query does not need it
 	}
-	switch {
-	case !k.wanted:
-		return nil // skip the value's string when the query does not need the label
-	case b.hints != nil:
-		b.setWanted(k.index, k.label, string(v), k.inStream)
-	default:
-		b.setExtracted(k.label, string(v))
-	}
+	k.set(b, string(v)) // v may be the scanner's buffer, which the next string reuses
 	if b.extractedAll() {
 		return errExtractedAll
 	}
@@ -109,6 +98,31 @@ type parsedKey struct {
 	name, label      string
 	wanted, inStream bool
 	index            int
+}
+
+// wantedBy reports whether the query wants the label k fills for b's entry. It is small
+// enough to inline: parsers ask it for every key.
+func (k *parsedKey) wantedBy(b *builder) bool {
+	if len(b.metadata) > 0 {
+		return k.wantedWithMetadata(b)
+	}
+	return k.wanted
+}
+
+// wantedWithMetadata is wantedBy for an entry with structured metadata, which may rename
+// the label (_extracted): decided per entry.
+func (k *parsedKey) wantedWithMetadata(b *builder) bool { return b.wantsKey(k.name) }
+
+// set gives b's entry the label k fills, which wantedBy said the query wants.
+func (k *parsedKey) set(b *builder, value string) {
+	switch {
+	case len(b.metadata) > 0:
+		b.setParsed(k.name, value)
+	case b.hints != nil:
+		b.setWanted(k.index, k.label, value, k.inStream)
+	default:
+		b.setExtracted(k.label, value)
+	}
 }
 
 // resolve sets what name resolves to in b's stream.

@@ -87,19 +87,10 @@ func (p *logfmtParser) process(_ int64, line []byte, b *builder) ([]byte, bool) 
 			}
 			return true
 		}
-		switch {
-		case len(b.metadata) > 0:
-			if !b.wantsKey(k.name) {
-				return true
-			}
-			b.setParsed(k.name, entryString(value))
-		case k.wanted && b.hints != nil:
-			b.setWanted(k.index, k.label, entryString(value), k.inStream)
-		case k.wanted:
-			b.setExtracted(k.label, entryString(value))
-		default:
+		if !k.wantedBy(b) {
 			return true
 		}
+		k.set(b, entryString(value))
 		// Without --strict the rest of the line cannot set an error: once the hints'
 		// labels are in, it need not be read.
 		return p.strict || !b.extractedAll()
