@@ -169,3 +169,50 @@ func (b *builder) wantsKey(name string) bool {
 	}
 	return b.wants(name)
 }
+
+// parsedKey is what a parsed key's label name resolves to in one stream, for entries
+// without structured metadata (which may add a name clash, and so an _extracted rename):
+// the label it fills, whether the hints want that label (and its index in them) and
+// whether the stream has a label of that name. It does not depend on the entry.
+type parsedKey struct {
+	name, label      string
+	wanted, inStream bool
+	index            int
+}
+
+// wantedBy reports whether the query wants the label k fills for b's entry. It is small
+// enough to inline: parsers ask it for every key.
+func (k *parsedKey) wantedBy(b *builder) bool {
+	if len(b.metadata) > 0 {
+		return k.wantedWithMetadata(b)
+	}
+	return k.wanted
+}
+
+// wantedWithMetadata is wantedBy for an entry with structured metadata, which may rename
+// the label (_extracted): decided per entry.
+func (k *parsedKey) wantedWithMetadata(b *builder) bool { return b.wantsKey(k.name) }
+
+// set gives b's entry the label k fills, which wantedBy said the query wants.
+func (k *parsedKey) set(b *builder, value string) {
+	switch {
+	case len(b.metadata) > 0:
+		b.setParsed(k.name, value)
+	case b.hints != nil:
+		b.setWanted(k.index, k.label, value, k.inStream)
+	default:
+		b.setExtracted(k.label, value)
+	}
+}
+
+// resolve sets what name resolves to in b's stream.
+func (k *parsedKey) resolve(b *builder) {
+	k.label = k.name
+	if b.stream.Has(k.label) {
+		k.label += duplicateSuffix
+	}
+	k.wanted, k.inStream = b.wants(k.label), b.stream.Has(k.label)
+	if k.wanted && b.hints != nil {
+		k.index = b.hints.index[k.label]
+	}
+}
